@@ -1,0 +1,27 @@
+"""fastopt: fused, multithreaded optimizer kernels for NumPy arrays.
+
+First-order optimizers with PyTorch's names and defaults (``fastopt.Adam``, ``fastopt.SGD``,
+...), each step one fused, GIL-released, OpenMP-parallel pass over all arrays; a stateless
+functional layer (:mod:`fastopt.functional`) and its NumPy reference
+(:mod:`fastopt.reference`); and a C-level API for Cython (``fastopt/_kernels/first_order.pxd``,
+see :func:`get_include`).
+"""
+import os
+
+from fastopt import functional, reference
+from fastopt._kernels._step import get_num_threads, openmp_enabled, set_num_threads
+from fastopt.optim import (
+    SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
+)
+
+__version__ = "0.1.0"
+
+__all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",
+           "Optimizer", "RMSprop", "functional", "reference", "get_include", "get_num_threads",
+           "set_num_threads", "openmp_enabled"]
+
+
+def get_include():
+    """The directory to put on Cython's include path to ``cimport fastopt...``: it holds the
+    ``fastopt`` package with its public ``.pxd`` files (``fastopt/_kernels/first_order.pxd``)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

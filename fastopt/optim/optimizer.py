@@ -1,0 +1,184 @@
+"""The base class of fastopt's optimizers: param groups, state, state_dict, step."""
+import numpy as np
+
+from fastopt._kernels import _step
+
+
+def _as_param_list(params, what):
+    if isinstance(params, np.ndarray):
+        return [params]
+    if isinstance(params, (str, bytes, dict)):
+        raise TypeError(f"{what} must be an array or a list of arrays, got {type(params).__name__}")
+    try:
+        return list(params)
+    except TypeError:
+        raise TypeError(
+            f"{what} must be an array or a list of arrays, got {type(params).__name__}"
+        ) from None
+
+
+class Optimizer:
+    """Base class: PyTorch's ``torch.optim.Optimizer`` contract on NumPy arrays.
+
+    ``params`` is an array, a list of arrays, or a list of dicts (param groups, each with a
+    ``"params"`` entry and any hyperparameters that differ from the defaults).  Arrays must be
+    C-contiguous, writeable float32/float64 ndarrays; they are updated in place by
+    :meth:`step`, which takes the gradients in the same order.  ``state`` maps each
+    parameter's index (its position across all groups, as in ``state_dict()``) to a dict of
+    its state arrays, created on its first step.
+
+    Subclasses set ``_algorithm`` (a kernel name) and pass their defaults.
+    """
+
+    _algorithm = None
+
+    def __init__(self, params, defaults):
+        self._algo = _step.ALGORITHMS[self._algorithm]
+        self.defaults = dict(defaults)
+        _step.check_hyperparameters(self._algo, {**self.defaults, "params": []})
+        self.state = {}
+        self.param_groups = []
+        self._plans = []
+        self._n_params = 0
+        params = _as_param_list(params, "params")
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self):
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {v}" for k, v in sorted(group.items()) if k != "params"]
+        return "\n".join(lines + [")"])
+
+    def add_param_group(self, param_group):
+        """Add a group of parameters with its own hyperparameters (missing ones: defaults)."""
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        unknown = set(param_group) - set(self.defaults) - {"params"}
+        if unknown:
+            raise TypeError(
+                f"{type(self).__name__} got unknown hyperparameter(s) {sorted(unknown)}; "
+                f"known: {sorted(self.defaults)}"
+            )
+        if "params" not in param_group:
+            raise ValueError("a param group needs a 'params' entry")
+        group = {**self.defaults, **param_group}
+        if isinstance(group.get("betas"), list):
+            group["betas"] = tuple(group["betas"])
+        params = group["params"] = _as_param_list(group["params"], "a group's 'params'")
+        first = self._n_params
+        for i, p in enumerate(params):
+            _step.check_param(p, f"parameter {first + i}")
+        existing = [p for g in self.param_groups for p in g["params"]]
+        _step.check_disjoint(existing + params, "parameters")
+        _step.check_hyperparameters(self._algo, group)
+        self.param_groups.append(group)
+        self._plans.append(_step.GroupPlan(self._algo, group, self.state, first))
+        self._n_params += len(params)
+
+    def step(self, grads):
+        """Update every parameter in place from its gradient.
+
+        ``grads``: the gradients in the order of the parameters (across groups), as a list,
+        or a single array when there is one parameter.  A ``None`` entry skips its parameter.
+        Everything is checked before anything is written: on error, no array, state or step
+        counter has changed.
+        """
+        if isinstance(grads, np.ndarray):
+            grads = (grads,)
+        elif not isinstance(grads, (list, tuple)):
+            grads = _as_param_list(grads, "grads")
+        if len(grads) != self._n_params:
+            raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
+        plans = self._plans
+        if len(plans) == 1:
+            plans[0].step(grads)
+            return
+        for plan in plans:
+            plan.prepare(grads)
+        for plan in plans:
+            plan.run()
+
+    def state_dict(self):
+        """A snapshot (copies) of the state and hyperparameters, in torch.optim's layout:
+        ``{"state": {index: {name: array}}, "param_groups": [{..., "params": [indices]}]}``."""
+        groups, first = [], 0
+        for group in self.param_groups:
+            n = len(group["params"])
+            groups.append({**{k: v for k, v in group.items() if k != "params"},
+                           "params": list(range(first, first + n))})
+            first += n
+        state = {i: {k: np.array(v, copy=True) for k, v in st.items()}
+                 for i, st in self.state.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict):
+        """Restore a :meth:`state_dict`.  It must fit these parameters (same group sizes,
+        shapes and state names); anything that does not fit raises ValueError/TypeError and
+        leaves the optimizer unchanged.  The arrays are copied, in the parameters' dtypes."""
+        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+            raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
+        groups, state = state_dict["param_groups"], state_dict["state"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(f"state_dict has {len(groups)} param groups, "
+                             f"this optimizer has {len(self.param_groups)}")
+        new_groups, params = [], []
+        for i, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            if len(saved.get("params", ())) != len(group["params"]):
+                raise ValueError(f"param group {i} has {len(group['params'])} parameters, "
+                                 f"the state_dict's has {len(saved.get('params', ()))}")
+            unknown = set(saved) - set(self.defaults) - {"params"}
+            if unknown:
+                raise ValueError(f"state_dict param group {i} has unknown keys {sorted(unknown)}")
+            new = {**group, **{k: v for k, v in saved.items() if k != "params"}}
+            if isinstance(new.get("betas"), list):
+                new["betas"] = tuple(new["betas"])
+            _step.check_hyperparameters(self._algo, new)
+            new_groups.append(new)
+            params += [(index, p) for index, p in zip(saved["params"], group["params"])]
+        new_state = {}
+        by_index = dict(params)
+        for index, saved in state.items():
+            if index not in by_index:
+                raise ValueError(f"state_dict has state for unknown parameter {index!r}")
+            new_state[index] = self._load_param_state(index, saved, by_index[index])
+        # every check passed: commit
+        order = [index for index, _ in params]
+        for group, new in zip(self.param_groups, new_groups):
+            group.update({k: v for k, v in new.items() if k != "params"})
+        self.state.clear()
+        for position, index in enumerate(order):
+            if index in new_state:
+                self.state[position] = new_state[index]
+        for plan in self._plans:
+            plan.invalidate()
+
+    def _load_param_state(self, index, saved, param):
+        arrays = _step.STATE_ARRAYS[self._algo]
+        scalars = _step.state_scalars(self._algo)
+        if not isinstance(saved, dict):
+            raise ValueError(f"state of parameter {index} must be a dict")
+        unknown = set(saved) - set(arrays) - set(scalars)
+        if unknown:
+            raise ValueError(f"state of parameter {index} has unknown entries {sorted(unknown)}")
+        out = {}
+        for name, value in saved.items():
+            a = np.asarray(value)
+            if name in scalars:
+                if a.shape != () or not np.isfinite(a) or (name == "step" and (a < 0 or a != int(a))):
+                    raise ValueError(f"state[{index}][{name!r}] must be a finite scalar"
+                                     + (" >= 0 integer" if name == "step" else ""))
+                dtype = np.int64 if name == "step" else np.float64
+                out[name] = np.array(a, dtype=dtype)
+            else:
+                if a.shape != param.shape:
+                    raise ValueError(f"state[{index}][{name!r}] has shape {a.shape}, "
+                                     f"its parameter has shape {param.shape}")
+                if a.dtype.kind not in "fiu":
+                    raise TypeError(f"state[{index}][{name!r}] has dtype {a.dtype}")
+                out[name] = np.array(a, dtype=param.dtype, order="C", copy=True)
+        return out

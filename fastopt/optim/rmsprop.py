@@ -1,0 +1,41 @@
+from fastopt.optim.optimizer import Optimizer
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton, 2012): steps divided by a running RMS of the gradient.  The same
+    update as ``torch.optim.RMSprop``::
+
+        g  <- -g if maximize;   g <- g + weight_decay * p     (if weight_decay != 0)
+        v  <- alpha * v + (1 - alpha) * g^2
+        centered:  m <- m + (1 - alpha) * (g - m);   r = sqrt(v - m^2) + eps
+        otherwise:                                    r = sqrt(v) + eps
+        momentum > 0:  b <- momentum * b + g / r;   p <- p - lr * b
+        otherwise:                                  p <- p - lr * g / r
+
+    Args:
+        params: an array, a list of arrays, or a list of param-group dicts.
+        lr (float): learning rate (default 1e-2).
+        alpha (float): smoothing constant, in [0, 1) (default 0.99).
+        eps (float): added to the denominator (default 1e-8).
+        weight_decay (float): L2 penalty (default 0).
+        momentum (float): momentum factor (default 0).
+        centered (bool): normalize by an estimate of the gradient's variance.
+        maximize (bool): maximize the objective instead of minimizing it.
+
+    Example::
+
+        >>> import numpy as np, fastopt
+        >>> w = np.zeros(2)
+        >>> opt = fastopt.RMSprop([w], lr=0.01)
+        >>> opt.step([np.ones(2)])
+        >>> w.round(6)
+        array([-0.1, -0.1])
+    """
+
+    _algorithm = "rmsprop"
+
+    def __init__(self, params, lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0,
+                 momentum=0.0, centered=False, *, maximize=False):
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
+                                      momentum=momentum, centered=centered,
+                                      maximize=maximize))

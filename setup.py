@@ -1,0 +1,101 @@
+"""Build the fastopt extensions.
+
+Every ``fastopt/**/*.pyx`` becomes an extension module.  The C headers in ``src/`` hold the
+innermost per-element loops.  Compiler flags:
+
+* ``-O3 -fno-math-errno -fno-trapping-math``: lets GCC/Clang vectorize ``sqrt`` and selects
+  (``-fno-math-errno`` changes no result; it only drops the errno write that blocks SIMD).
+* ``-ffp-contract=off``: no silent FMA contraction, so the SIMD body, the scalar tail and the
+  NumPy reference all round identically, whatever the thread count or CPU.
+* ``-fopenmp`` when a probe shows the compiler and linker accept it; otherwise the build is
+  serial (``src/fastopt/omp_shim.h``) and a warning says so.
+* Portable by default: the hot loops are compiled for several ISAs with ``target_clones``
+  (see ``src/fastopt/simd.h``) and picked at load time.  ``FASTOPT_NATIVE=1`` adds
+  ``-march=native`` for a machine-specific build; ``FASTOPT_NO_OPENMP=1`` forces a serial build.
+"""
+import os
+import shutil
+import tempfile
+import warnings
+from glob import glob
+
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+BASE_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
+
+
+def _compiler_accepts(compiler, cflags, ldflags):
+    """True if ``compiler`` compiles and links a small OpenMP program with these flags."""
+    code = (
+        "#include <omp.h>\n"
+        "int main(void) { int n = 0;\n"
+        "#pragma omp parallel reduction(+:n)\n"
+        "n += 1; return n > 0 ? 0 : 1; }\n"
+    )
+    tmp = tempfile.mkdtemp()
+    try:
+        src = os.path.join(tmp, "probe.c")
+        with open(src, "w") as f:
+            f.write(code)
+        objs = compiler.compile([src], output_dir=tmp, extra_postargs=cflags)
+        compiler.link_executable(objs, os.path.join(tmp, "probe"), extra_postargs=ldflags)
+        return True
+    except Exception:
+        return False
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class BuildExt(build_ext):
+    def build_extensions(self):
+        ctype = self.compiler.compiler_type
+        if ctype == "msvc":
+            cflags, omp_c, omp_l = ["/O2", "/fp:precise"], ["/openmp"], []
+        else:
+            cflags, omp_c, omp_l = list(BASE_FLAGS), ["-fopenmp"], ["-fopenmp"]
+            if os.environ.get("FASTOPT_NATIVE") == "1":
+                cflags.append("-march=native")
+        if os.environ.get("FASTOPT_NO_OPENMP") == "1":
+            use_omp = False
+        else:
+            use_omp = _compiler_accepts(self.compiler, omp_c, omp_l)
+            if not use_omp:
+                warnings.warn(
+                    "fastopt: the C compiler does not support OpenMP; building serial kernels "
+                    "(set CC to an OpenMP-capable compiler for multithreading)."
+                )
+        for ext in self.extensions:
+            ext.extra_compile_args = cflags + (omp_c if use_omp else [])
+            ext.extra_link_args = omp_l if use_omp else []
+        super().build_extensions()
+
+
+def extensions():
+    exts = []
+    for pyx in sorted(glob(os.path.join("fastopt", "**", "*.pyx"), recursive=True)):
+        name = os.path.splitext(pyx)[0].replace(os.sep, ".")
+        exts.append(
+            Extension(
+                name,
+                [pyx],
+                include_dirs=[numpy.get_include(), "src"],
+                define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
+            )
+        )
+    return cythonize(
+        exts,
+        compiler_directives={
+            "language_level": 3,
+            "boundscheck": False,
+            "wraparound": False,
+            "cdivision": True,
+            "initializedcheck": False,
+            "embedsignature": True,
+        },
+    )
+
+
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
