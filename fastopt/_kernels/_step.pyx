@@ -211,6 +211,14 @@ cdef int _n_threads = max(1, omp_get_max_threads())
 cdef Py_ssize_t PARALLEL_MIN = 1 << 15
 
 
+def _set_parallel_min(Py_ssize_t n):
+    """Testing hook: the per-thread element minimum below which a step stays serial.
+    Returns the previous value."""
+    global PARALLEL_MIN
+    old, PARALLEL_MIN = PARALLEL_MIN, max(n, 1)
+    return old
+
+
 def set_num_threads(n):
     """Set the number of threads fastopt's kernels use (default: ``OMP_NUM_THREADS`` or all cores).
 

@@ -34,7 +34,7 @@ class Adam(Optimizer):
         >>> w = np.zeros(3, dtype=np.float32)
         >>> opt = fastopt.Adam([w], lr=0.1)
         >>> opt.step([np.array([1.0, -2.0, 0.0], dtype=np.float32)])
-        >>> w
+        >>> w.round(6)
         array([-0.1,  0.1,  0. ], dtype=float32)
         >>> opt.param_groups[0]["lr"] = 0.01        # hyperparameters can change between steps
     """

@@ -33,7 +33,7 @@ class NAdam(Optimizer):
         >>> opt = fastopt.NAdam([w], lr=0.1)
         >>> opt.step([np.array([1.0, -1.0])])
         >>> w.round(4)
-        array([-0.1,  0.1])
+        array([-0.1056,  0.1056])
     """
 
     _algorithm = "nadam"

@@ -1,0 +1,238 @@
+"""Kernels vs the NumPy reference: every algorithm and option combination, both dtypes, sizes
+around SIMD widths and the OpenMP threshold, 1 and 2 threads (bit-identical), 60 steps."""
+import numpy as np
+import pytest
+
+import fastopt
+from fastopt import functional
+from fastopt._kernels import _step
+from first_order_cases import (
+    ALGORITHMS, ALL_CASES, ReferenceOptimizer, assert_close, case_id, gradient, gradient_pool,
+)
+
+SIZES = [0, 1, 7, 31, 1000, 100003]
+STEPS = 60
+
+
+@pytest.fixture
+def threads():
+    """Set the thread count for one test and restore it afterwards."""
+    before = fastopt.get_num_threads()
+    yield fastopt.set_num_threads
+    fastopt.set_num_threads(before)
+
+
+@pytest.fixture
+def small_parallel_min():
+    """Let tiny steps run on several threads, so shares split arrays at odd places."""
+    before = _step._set_parallel_min(5)
+    yield
+    _step._set_parallel_min(before)
+
+
+def _run(name, kw, params, pools, steps=STEPS, change_lr_at=None):
+    opt = ALGORITHMS[name][0](params, **kw)
+    for t in range(1, steps + 1):
+        if t == change_lr_at:
+            opt.param_groups[0]["lr"] = kw["lr"] * 0.5
+        opt.step([gradient(pool, t) for pool in pools])
+    return opt
+
+
+def _run_reference(name, kw, params, pools, steps=STEPS, change_lr_at=None):
+    ref = ReferenceOptimizer(name, params, **kw)
+    for t in range(1, steps + 1):
+        if t == change_lr_at:
+            ref.kw = {**ref.kw, "lr": kw["lr"] * 0.5}
+        ref.step([gradient(pool, t) for pool in pools])
+    return ref
+
+
+def _compare_state(opt, ref, dtype):
+    for i, st in enumerate(ref.state):
+        for name, expected in st.items():
+            if name in opt.state[i]:
+                assert_close(opt.state[i][name], expected, dtype, f"state {name} of param {i}")
+        assert int(opt.state[i].get("step", ref.t)) == ref.t
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("size", SIZES)
+@pytest.mark.parametrize("name,kw", ALL_CASES, ids=[case_id(*c) for c in ALL_CASES])
+def test_optimizer_matches_reference(name, kw, size, dtype, threads):
+    rng = np.random.default_rng(size)
+    p0 = rng.standard_normal(size).astype(dtype)
+    pools = [gradient_pool(rng, size, dtype)]
+    ref = _run_reference(name, kw, [p0.copy()], pools, change_lr_at=STEPS // 2)
+    results = []
+    for n_threads in (1, 2):
+        threads(n_threads)
+        p = p0.copy()
+        opt = _run(name, kw, [p], pools, change_lr_at=STEPS // 2)
+        results.append(p)
+        assert_close(p, ref.params[0], dtype, f"{n_threads} thread(s)")
+        _compare_state(opt, ref, dtype)
+    np.testing.assert_array_equal(results[0], results[1])  # bit-identical across thread counts
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name,kw", ALL_CASES, ids=[case_id(*c) for c in ALL_CASES])
+def test_many_arrays_one_step(name, kw, dtype, threads, small_parallel_min):
+    """Arrays of many sizes in one group, stepped together; threads split them anywhere."""
+    rng = np.random.default_rng(1)
+    shapes = [(3, 5), (0,), (1,), (31,), (2, 0, 3), (7, 11), (1000,), (17,)]
+    p0 = [rng.standard_normal(s).astype(dtype) for s in shapes]
+    pools = [gradient_pool(rng, s, dtype, k=2) for s in shapes]
+    ref = _run_reference(name, kw, [p.copy() for p in p0], pools, steps=12)
+    runs = []
+    for n_threads in (1, 2, 3):
+        threads(n_threads)
+        params = [p.copy() for p in p0]
+        _run(name, kw, params, pools, steps=12)
+        runs.append(params)
+        for p, q in zip(params, ref.params):
+            assert p.shape == q.shape
+            assert_close(p, q, dtype)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name", list(ALGORITHMS))
+def test_functional_matches_reference(name, dtype):
+    """fastopt.functional.<name>_ and fastopt.reference.<name>_ take the same arguments."""
+    from first_order_cases import option_combinations, reference_kwargs
+
+    fn = getattr(functional, f"{name}_")
+    ref_fn = ALGORITHMS[name][1]
+    state_names = ALGORITHMS[name][2]
+    rng = np.random.default_rng(2)
+    shapes = [(33,), (4, 4), (1,)]
+    for kw in option_combinations(name):
+        kw = reference_kwargs(kw)
+        arrays = {}
+        for label in ("fast", "ref"):
+            rng_l = np.random.default_rng(3)
+            params = [rng_l.standard_normal(s).astype(dtype) for s in shapes]
+            states = [[np.zeros(s, dtype) for s in shapes] for _ in state_names]
+            arrays[label] = (params, states)
+        mu = {"fast": 1.0, "ref": 1.0}
+        for t in range(1, 8):
+            grads = [rng.standard_normal(s).astype(dtype) for s in shapes]
+            for label, f in (("fast", fn), ("ref", ref_fn)):
+                params, states = arrays[label]
+                extra = {"mu_product": mu[label]} if name == "nadam" else {}
+                out = f(params, grads, *states, step=t, **kw, **extra)
+                if name == "nadam":
+                    mu[label] = out
+                else:
+                    assert out is None
+        if name == "nadam":
+            assert mu["fast"] == pytest.approx(mu["ref"], rel=1e-15)
+        for a, b in zip(arrays["fast"][0], arrays["ref"][0]):
+            assert_close(a, b, dtype, f"{name} {kw}")
+
+
+def test_functional_accepts_single_arrays():
+    p, g, m, v = np.zeros(5), np.ones(5), np.zeros(5), np.zeros(5)
+    q, m2, v2 = p.copy(), m.copy(), v.copy()
+    functional.adam_(p, g, m, v, step=1, lr=0.1)
+    fastopt.reference.adam_(q, g, m2, v2, step=1, lr=0.1)
+    assert_close(p, q, np.float64)
+    assert np.all(p < 0)
+
+
+def test_aliases_equal_adam_options():
+    rng = np.random.default_rng(4)
+    p0 = rng.standard_normal(50)
+    pools = [gradient_pool(rng, 50, np.float64)]
+    pairs = [(fastopt.AdamW, dict(lr=0.01, weight_decay=0.1),
+              dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True)),
+             (fastopt.AMSGrad, dict(lr=0.01), dict(lr=0.01, amsgrad=True))]
+    for cls, kw_alias, kw_adam in pairs:
+        a, b = p0.copy(), p0.copy()
+        opt_a, opt_b = cls([a], **kw_alias), fastopt.Adam([b], **kw_adam)
+        for t in range(1, 20):
+            opt_a.step([gradient(pools[0], t)])
+            opt_b.step([gradient(pools[0], t)])
+        np.testing.assert_array_equal(a, b)
+    assert fastopt.AdamW([np.zeros(1)]).defaults["weight_decay"] == 1e-2
+
+
+def test_param_groups_have_their_own_hyperparameters():
+    rng = np.random.default_rng(5)
+    a0, b0 = rng.standard_normal(10), rng.standard_normal(20)
+    a, b = a0.copy(), b0.copy()
+    opt = fastopt.SGD([{"params": [a]}, {"params": [b], "lr": 0.5, "momentum": 0.9}], lr=0.1)
+    ga, gb = np.ones(10), np.ones(20)
+    for _ in range(3):
+        opt.step([ga, gb])
+    ra, rb = a0.copy(), b0.copy()
+    ref_a = ReferenceOptimizer("sgd", [ra], lr=0.1)
+    ref_b = ReferenceOptimizer("sgd", [rb], lr=0.5, momentum=0.9)
+    for _ in range(3):
+        ref_a.step([ga])
+        ref_b.step([gb])
+    assert_close(a, ra, np.float64)
+    assert_close(b, rb, np.float64)
+
+
+def test_none_gradient_skips_the_parameter():
+    a, b = np.ones(4), np.ones(4)
+    opt = fastopt.Adam([a, b], lr=0.1)
+    opt.step([np.ones(4), None])
+    assert np.all(a < 1) and np.all(b == 1)
+    assert 1 not in opt.state and int(opt.state[0]["step"]) == 1
+    opt.step([None, np.ones(4)])
+    assert int(opt.state[0]["step"]) == 1 and int(opt.state[1]["step"]) == 1
+    np.testing.assert_array_equal(a, b)  # b got the same first step a got
+
+
+def test_mixed_dtypes_in_one_group():
+    rng = np.random.default_rng(6)
+    p32, p64 = rng.standard_normal(100).astype(np.float32), rng.standard_normal(100)
+    q32, q64 = p32.copy(), p64.copy()
+    opt = fastopt.Adam([p32, p64], lr=0.01)
+    ref = ReferenceOptimizer("adam", [q32, q64], lr=0.01)
+    for _ in range(10):
+        g32, g64 = rng.standard_normal(100).astype(np.float32), rng.standard_normal(100)
+        opt.step([g32, g64])
+        ref.step([g32, g64])
+    assert_close(p32, q32, np.float32)
+    assert_close(p64, q64, np.float64)
+
+
+def test_options_switched_on_between_steps():
+    """State that a new option needs is created when it is first needed (zeros), as if it
+    had been there from the start with zero content."""
+    p = np.ones(8)
+    opt = fastopt.Adam([p], lr=0.1)
+    opt.step([np.ones(8)])
+    opt.param_groups[0]["amsgrad"] = True
+    opt.step([np.ones(8)])
+    assert "max_exp_avg_sq" in opt.state[0]
+    np.testing.assert_array_equal(opt.state[0]["max_exp_avg_sq"], opt.state[0]["exp_avg_sq"])
+    sgd_p = np.ones(3)
+    sgd = fastopt.SGD([sgd_p], lr=0.1)
+    sgd.step([np.ones(3)])
+    sgd.param_groups[0]["momentum"] = 0.9
+    sgd.step([np.full(3, 2.0)])
+    # the buffer starts as the gradient on its first step (PyTorch's rule)
+    np.testing.assert_array_equal(sgd.state[0]["momentum_buffer"], np.full(3, 2.0))
+    np.testing.assert_allclose(sgd_p, 1 - 0.1 - 0.2)
+
+
+def test_nan_and_inf_gradients_propagate():
+    p = np.zeros(6, dtype=np.float32)
+    q = p.copy()
+    g = np.array([np.nan, np.inf, -np.inf, 1.0, 0.0, -1.0], dtype=np.float32)
+    opt = fastopt.Adam([p], lr=0.1, amsgrad=True)
+    ref = ReferenceOptimizer("adam", [q], lr=0.1, amsgrad=True)
+    with np.errstate(invalid="ignore"):
+        for _ in range(3):
+            opt.step([g])
+            ref.step([g])
+    np.testing.assert_array_equal(np.isnan(p), np.isnan(q))
+    assert np.isnan(p[:3]).all() and np.isfinite(p[3:]).all()
+    assert_close(p[3:], q[3:], np.float32)

@@ -1,0 +1,141 @@
+"""state_dict / load_state_dict, threads, get_include and the docstring examples."""
+import copy
+import doctest
+import importlib
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import fastopt
+from first_order_cases import ALL_CASES, ALGORITHMS, case_id, gradient, gradient_pool
+
+
+@pytest.mark.parametrize("name,kw", ALL_CASES[::3], ids=[case_id(*c) for c in ALL_CASES[::3]])
+def test_state_dict_round_trip_is_bit_identical(name, kw):
+    cls = ALGORITHMS[name][0]
+    rng = np.random.default_rng(8)
+    shapes = [(40,), (3, 7)]
+    params = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    pools = [gradient_pool(rng, s, np.float32, k=3) for s in shapes]
+    opt = cls(params, **kw)
+    for t in range(1, 11):
+        opt.step([gradient(pool, t) for pool in pools])
+    saved = opt.state_dict()
+    clones = [p.copy() for p in params]
+    opt2 = cls(clones, lr=123.0)  # hyperparameters come from the state dict
+    opt2.load_state_dict(copy.deepcopy(saved))
+    assert opt2.param_groups[0]["lr"] == kw["lr"]
+    for t in range(11, 21):
+        grads = [gradient(pool, t) for pool in pools]
+        opt.step(grads)
+        opt2.step(grads)
+    for a, b in zip(params, clones):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_state_dict_is_a_snapshot():
+    p = np.ones(3)
+    opt = fastopt.Adam([p], lr=0.1)
+    opt.step([np.ones(3)])
+    saved = opt.state_dict()
+    opt.step([np.ones(3)])
+    assert int(saved["state"][0]["step"]) == 1
+    assert saved["param_groups"] == [{**opt.defaults, "lr": 0.1, "params": [0]}]
+
+
+def _load_error(opt, state_dict, exc, match):
+    before = copy.deepcopy(opt.state_dict())
+    with pytest.raises(exc, match=match):
+        opt.load_state_dict(state_dict)
+    after = opt.state_dict()
+    assert after["param_groups"] == before["param_groups"]
+    for i, st in before["state"].items():
+        for k, v in st.items():
+            np.testing.assert_array_equal(after["state"][i][k], v)
+
+
+def test_load_state_dict_rejects_what_does_not_fit():
+    p, q = np.ones(4), np.ones((2, 3))
+    opt = fastopt.Adam([p, q], lr=0.1)
+    opt.step([np.ones(4), np.ones((2, 3))])
+    good = opt.state_dict()
+
+    bad = copy.deepcopy(good)
+    bad["state"][1]["exp_avg"] = np.zeros(6)
+    _load_error(opt, bad, ValueError, "shape")
+    bad = copy.deepcopy(good)
+    bad["state"][0]["momentum_buffer"] = np.zeros(4)
+    _load_error(opt, bad, ValueError, "unknown entries")
+    bad = copy.deepcopy(good)
+    bad["state"][5] = {}
+    _load_error(opt, bad, ValueError, "unknown parameter")
+    bad = copy.deepcopy(good)
+    bad["param_groups"][0]["params"] = [0]
+    _load_error(opt, bad, ValueError, "parameters")
+    bad = copy.deepcopy(good)
+    bad["param_groups"][0]["lr"] = -1.0
+    _load_error(opt, bad, ValueError, "learning rate")
+    bad = copy.deepcopy(good)
+    bad["state"][0]["step"] = np.array(-3)
+    _load_error(opt, bad, ValueError, "step")
+    bad = copy.deepcopy(good)
+    bad["param_groups"].append(bad["param_groups"][0])
+    _load_error(opt, bad, ValueError, "param groups")
+    _load_error(opt, {"state": {}}, ValueError, "keys")
+
+
+def test_load_state_dict_casts_to_the_parameter_dtype():
+    p = np.ones(4, np.float32)
+    opt = fastopt.Adam([p], lr=0.1)
+    opt.load_state_dict({"state": {0: {"step": 3, "exp_avg": np.ones(4),
+                                       "exp_avg_sq": np.ones(4)}},
+                         "param_groups": [{"lr": 0.2, "params": [0]}]})
+    assert opt.state[0]["exp_avg"].dtype == np.float32
+    assert int(opt.state[0]["step"]) == 3 and opt.param_groups[0]["lr"] == 0.2
+    opt.step([np.ones(4, np.float32)])
+    assert int(opt.state[0]["step"]) == 4
+
+
+def test_num_threads_api():
+    before = fastopt.get_num_threads()
+    try:
+        fastopt.set_num_threads(3)
+        assert fastopt.get_num_threads() == 3
+        for bad in (0, -1, 1.5, "2", True):
+            with pytest.raises(ValueError):
+                fastopt.set_num_threads(bad)
+        assert fastopt.get_num_threads() == 3
+    finally:
+        fastopt.set_num_threads(before)
+
+
+@pytest.mark.skipif(not fastopt.openmp_enabled(), reason="built without OpenMP")
+def test_omp_num_threads_is_respected():
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-c", "import fastopt; print(fastopt.get_num_threads())"],
+                         env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "1"
+
+
+def test_get_include_holds_the_public_pxd():
+    pxd = os.path.join(fastopt.get_include(), "fastopt", "_kernels", "first_order.pxd")
+    assert os.path.isfile(pxd)
+    with open(pxd) as f:
+        text = f.read()
+    for name in ["adam_f32", "adam_f64", "sgd_f32", "nadam_f64", "AdamHyper", "noexcept nogil"]:
+        assert name in text
+
+
+MODULES = ["fastopt.functional", "fastopt.optim.sgd", "fastopt.optim.adagrad",
+           "fastopt.optim.adadelta", "fastopt.optim.rmsprop", "fastopt.optim.adam",
+           "fastopt.optim.adamax", "fastopt.optim.nadam"]
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_docstring_examples_run(module):
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0
+    assert result.failed == 0
