@@ -365,15 +365,27 @@ def check_disjoint(arrays, str what):
             raise ValueError(f"{what} {min(i, j)} and {max(i, j)} share memory")
 
 
+cdef inline bint _same_layout(cnp.ndarray a, cnp.ndarray b) noexcept:
+    """Same dtype and shape (the cheap test run on every array of every step)."""
+    return (cnp.PyArray_TYPE(a) == cnp.PyArray_TYPE(b) and
+            cnp.PyArray_NDIM(a) == cnp.PyArray_NDIM(b) and
+            memcmp(cnp.PyArray_DIMS(a), cnp.PyArray_DIMS(b),
+                   cnp.PyArray_NDIM(a) * sizeof(cnp.npy_intp)) == 0)
+
+
 cdef inline cnp.ndarray _grad_or_none(object grads, Py_ssize_t k, cnp.ndarray param):
-    """Gradient k, validated against its parameter; None means: skip this parameter."""
+    """Gradient k, validated against its parameter; None means: skip this parameter.
+    The error message is only built on the failure path (this runs per array per step)."""
     cdef object g = grads[k]
     if g is None:
         return None
-    _check_like(g, param, f"gradient {k}", False)
+    if not (cnp.PyArray_Check(g) and _same_layout(<cnp.ndarray>g, param) and
+            cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g)):
+        _check_like(g, param, f"gradient {k}", False)
     if _overlap(<cnp.ndarray>g, param):
         raise ValueError(f"gradient {k} shares memory with its parameter")
     return <cnp.ndarray>g
+
 
 # ------------------------------------------------------------------------ optimizer step
 
@@ -402,7 +414,7 @@ cdef class GroupPlan:
     cdef Py_ssize_t n_items, total
     cdef Hyper hyper
     cdef int needed
-    cdef list shapes, dtypes   # of the parameters when the plan was built
+    cdef list originals        # the parameters when the plan was built
     cdef bint prepared
 
     def __cinit__(self, int algo, dict group, dict state, Py_ssize_t first_index):
@@ -412,8 +424,7 @@ cdef class GroupPlan:
         self.state = state
         self.first_index = first_index
         self.n = len(params)
-        self.shapes = [p.shape for p in params]
-        self.dtypes = [p.dtype for p in params]
+        self.originals = list(params)
         self.items = <Item*>PyMem_Malloc(max(self.n, 1) * sizeof(Item))
         self.slots = <Slot*>PyMem_Malloc(max(self.n, 1) * sizeof(Slot))
         self.coefs = <fo_coef*>PyMem_Malloc(max(self.n, 1) * sizeof(fo_coef))
@@ -469,13 +480,17 @@ cdef class GroupPlan:
         self.prepared = True
 
     cdef cnp.ndarray _param(self, list params, Py_ssize_t i):
+        """Parameter i, checked against the array it was when the plan was built."""
         cdef object a = params[i]
+        cdef cnp.ndarray first = <cnp.ndarray>self.originals[i]
+        if (a is first or (cnp.PyArray_Check(a) and _same_layout(<cnp.ndarray>a, first))) and \
+                cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and \
+                cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
+            return <cnp.ndarray>a
         what = f"parameter {self.first_index + i}"
         check_param(a, what)
-        if a.shape != self.shapes[i] or a.dtype != self.dtypes[i]:
-            raise ValueError(f"{what} changed shape or dtype since it was added "
-                             f"({self.shapes[i]}, {self.dtypes[i]} -> {a.shape}, {a.dtype})")
-        return <cnp.ndarray>a
+        raise ValueError(f"{what} changed shape or dtype since it was added "
+                         f"({(<object>first).shape}, {first.dtype} -> {a.shape}, {a.dtype})")
 
     cpdef run(self):
         """Run the prepared step: create missing state, advance step counters, update."""
@@ -529,7 +544,7 @@ cdef class GroupPlan:
                 continue
             arr = st.get(names[k])
             if arr is None:
-                arr = np.full(self.shapes[i], self._initial_value(), dtype=self.dtypes[i])
+                arr = np.full_like(self.originals[i], self._initial_value())
                 st[names[k]] = arr
                 s.fresh = self.algo == SGD
             s.s[k] = <char*>cnp.PyArray_DATA(arr)
