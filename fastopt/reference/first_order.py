@@ -17,6 +17,20 @@ def _effective_grad(p, g, weight_decay, maximize):
     return d + weight_decay * p if weight_decay != 0 else d
 
 
+def _adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                  maximize):
+    """Adam's and NAdam's weight decay and moment updates; returns the effective gradient."""
+    if decoupled_weight_decay:
+        p *= 1 - lr * weight_decay
+        d = _effective_grad(p, g, 0.0, maximize)
+    else:
+        d = _effective_grad(p, g, weight_decay, maximize)
+    m += (1 - beta1) * (d - m)
+    v *= beta2
+    v += (1 - beta2) * d * d
+    return d
+
+
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
          dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     params, grads, bufs = _lists(params, grads, momentum_buffers)
@@ -84,14 +98,8 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, l
     params, grads, ms, vs, vmaxs = _lists(params, grads, exp_avgs, exp_avg_sqs,
                                           max_exp_avg_sqs)
     for i, (p, g, m, v) in enumerate(zip(params, grads, ms, vs)):
-        if decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
-            d = _effective_grad(p, g, 0.0, maximize)
-        else:
-            d = _effective_grad(p, g, weight_decay, maximize)
-        m += (1 - beta1) * (d - m)
-        v *= beta2
-        v += (1 - beta2) * d * d
+        d = _adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                          maximize)
         if amsgrad:
             np.maximum(vmaxs[i], v, out=vmaxs[i])
             v = vmaxs[i]
@@ -118,14 +126,8 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-
     product = mu_product * mu
     bias_correction2 = 1 - beta2 ** step
     for p, g, m, v in zip(*_lists(params, grads, exp_avgs, exp_avg_sqs)):
-        if decoupled_weight_decay:
-            p *= 1 - lr * weight_decay
-            d = _effective_grad(p, g, 0.0, maximize)
-        else:
-            d = _effective_grad(p, g, weight_decay, maximize)
-        m += (1 - beta1) * (d - m)
-        v *= beta2
-        v += (1 - beta2) * d * d
+        d = _adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled_weight_decay,
+                          maximize)
         denom = np.sqrt(v / bias_correction2) + eps
         p -= lr * (1 - mu) / (1 - product) * d / denom
         p -= lr * mu_next / (1 - product * mu_next) * m / denom
