@@ -50,9 +50,10 @@ class Problem:
         """The known minimum values (global first)."""
         return ([] if self.f_star is None else [self.f_star]) + list(self.f_local)
 
-    def solved(self, f, tol=1e-5):
-        """True when ``f`` is within ``tol * max(1, |f*|)`` of a known minimum value."""
-        return any(abs(f - m) <= tol * max(1.0, abs(m)) for m in self.minima())
+    def solved(self, f, atol=1e-8, rtol=1e-6):
+        """True when ``f`` is within ``atol + rtol |m|`` of a known minimum value m (the
+        known values carry 6 to 12 digits)."""
+        return any(abs(f - m) <= atol + rtol * abs(m) for m in self.minima())
 
     def _in(self, x):
         x = np.asarray(x)

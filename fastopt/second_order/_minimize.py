@@ -41,8 +41,6 @@ def resolve_options(method, options, tol, n):
         if not (isinstance(tol, (int, float, np.floating, np.integer)) and tol >= 0):
             raise ValueError(f"tol must be a non-negative number, got {tol!r}")
         opts["gtol"] = float(tol)
-        if "ftol" in opts:
-            opts["ftol"] = float(tol)
     if options:
         unknown = sorted(set(options) - set(defaults))
         if unknown:
@@ -68,8 +66,8 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
     Methods (see each module's docstring for the algorithm and its constants):
 
     * ``"lbfgs"`` (default): L-BFGS with a Moré–Thuente strong Wolfe line search.
-      Options: ``maxcor=10, gtol=1e-5, ftol=2.2e-9, maxiter=15000, maxfun=15000,
-      maxls=20, c1=1e-4, c2=0.9``.
+      Options: ``maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, maxiter=15000,
+      maxfun=15000, maxls=20, c1=1e-4, c2=0.9``.
     * ``"newton"``: Newton's method on the exact Hessian ``hess`` (finite differences of
       the gradient without it), with ``tau I`` added until Cholesky succeeds.  Options:
       ``gtol=1e-5, maxiter=200 n, maxfun=None, line_search="wolfe" | "armijo", c1, c2``.
@@ -80,7 +78,7 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
 
     ``jac``: a callable returning the gradient, ``True`` when ``fun`` returns
     ``(f, gradient)``, or None / a string such as ``"2-point"`` for forward differences.
-    ``tol`` sets ``gtol`` (and ``ftol`` for L-BFGS).  ``callback(xk)`` or
+    ``tol`` sets ``gtol``.  ``callback(xk)`` or
     ``callback(intermediate_result)`` runs after every iteration; raising StopIteration
     ends the run (status 99).
 

@@ -12,7 +12,7 @@ number of threads (``fastopt.set_num_threads``).
 array([[6.],
        [4.]])
 >>> out = np.empty(4); float(_vec.combine([2.0, -1.0], [a, b], out, b))  # out = 2a - b
-4.0
+8.0
 """
 import numpy as np
 

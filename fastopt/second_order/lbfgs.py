@@ -6,9 +6,14 @@ two passes over the history, initial scaling ``gamma = s.y / y.y``, pairs with
 ``s.y <= eps y.y`` skipped), then a strong Wolfe line search (Moré–Thuente, c1 = 1e-4,
 c2 = 0.9) from ``t = 1`` (``t = 1 / ||g||`` on the first iteration, as L-BFGS-B).
 
-Stops (status 0) when ``max |g_i| <= gtol`` or the relative reduction
-``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` (L-BFGS-B's two tests and
-defaults).  When a line search finds no lower point the memory is dropped and the search is
+Stops (status 0) when ``max |g_i| <= gtol`` (1e-5) or when the relative reduction
+``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` in ``ftol_iters`` consecutive
+iterations.  L-BFGS-B uses the same test with ``ftol = 2.2e-9`` and one iteration; on the
+MGH set that stops it at slow stretches far from the minimum (Wood, Powell badly scaled,
+Meyer, Osborne 1, discrete boundary value).  ``ftol = 1e-12, ftol_iters = 2`` solves
+those and costs 9% more evaluations on the problems both solve (measured with
+``fastopt.benchmarks.second_order``); ``ftol=2.2e-9, ftol_iters=1`` reproduces L-BFGS-B's
+iterates on most of the set.  When a line search finds no lower point the memory is dropped and the search is
 retried along ``-g``; if that fails too the run ends with status 3 at the best point seen.
 """
 import math
@@ -23,11 +28,11 @@ from fastopt.second_order.linesearch import line_search_wolfe
 __all__ = ["minimize_lbfgs", "LBFGS_OPTIONS"]
 
 #: Options of ``method="lbfgs"`` and their defaults (names as SciPy's L-BFGS-B).
-LBFGS_OPTIONS = dict(maxcor=10, gtol=1e-5, ftol=2.220446049250313e-09, maxiter=15000,
-                     maxfun=15000, maxls=20, c1=1e-4, c2=0.9, disp=False)
+LBFGS_OPTIONS = dict(maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2,
+                     maxiter=15000, maxfun=15000, maxls=20, c1=1e-4, c2=0.9, disp=False)
 
 
-def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, maxls, c1, c2, **_):
+def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_):
     """The L-BFGS loop on ``run`` (a :class:`fastopt.second_order._driver.Run`) from x."""
     obj = run.obj
     if int(maxcor) != maxcor or maxcor < 1:
@@ -37,7 +42,9 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, maxls, c1, c2, **_):
     f, g = first_point(obj, x)
     mem = _vec.LBFGSMemory(int(maxcor), x.size, x.dtype)
     d = np.empty_like(x)
-    nit = 0
+    if int(ftol_iters) != ftol_iters or ftol_iters < 1:
+        raise ValueError(f"ftol_iters must be a positive integer, got {ftol_iters!r}")
+    nit = small = 0
     gn = gnorm(g)
     if gn <= gtol:
         return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
@@ -72,8 +79,9 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, maxls, c1, c2, **_):
         stop = run.check(x, f, g, nit, gn, gtol)
         if stop is None and ls.limit:
             stop = run.limit_message()
-        if stop is None and (f_old - f) <= ftol * max(abs(f_old), abs(f), 1.0):
-            stop = (0, "converged: relative reduction of f <= ftol = "
-                       f"{ftol:.3g} (max |gradient| = {gn:.3g})")
+        small = small + 1 if (f_old - f) <= ftol * max(abs(f_old), abs(f), 1.0) else 0
+        if stop is None and small >= ftol_iters:
+            stop = (0, f"converged: relative reduction of f <= ftol = {ftol:.3g} in "
+                       f"{small} consecutive iterations (max |gradient| = {gn:.3g})")
         if stop is not None:
             return run.result(x, f, g, nit, *stop)
