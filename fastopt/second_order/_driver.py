@@ -53,12 +53,12 @@ class Run:
 
     def check(self, x, f, g, nit, gnorm, gtol):
         """The stopping tests after an iteration: ``(status, message)`` or None to go on."""
+        if self.stop_by_callback(x, f, g, nit):
+            return 99, "stopped by the callback (StopIteration)"
         if not (math.isfinite(f) and math.isfinite(gnorm)):
             return 4, "the function or gradient value became non-finite"
         if gnorm <= gtol:
             return 0, f"converged: max |gradient| = {gnorm:.3g} <= gtol = {gtol:.3g}"
-        if self.stop_by_callback(x, f, g, nit):
-            return 99, "stopped by the callback (StopIteration)"
         if self.maxiter is not None and nit >= self.maxiter:
             return 1, f"stopped: the iteration limit maxiter = {self.maxiter} was reached"
         if self.obj.maxfun is not None and self.obj.nfev >= self.obj.maxfun:

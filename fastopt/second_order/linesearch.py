@@ -19,7 +19,7 @@ Both search along ``x + t d`` from a point with value ``f0`` and slope ``gtd0 = 
 
 A trial point where the function or its slope is NaN or infinite counts as "too far": the
 step is halved toward the best point so far.  When a search cannot satisfy its conditions it
-returns the best point it saw (``success`` tells whether that point is lower than ``f0``)
+returns the lowest point it saw (``success`` tells whether that point has sufficient decrease)
 and a ``message`` that says what happened.
 
 >>> import numpy as np
@@ -44,7 +44,9 @@ class LineSearchResult:
 
     Attributes: ``t`` (step), ``x, f, g`` (the point ``x + t d``, its value and gradient;
     ``g`` is None for Armijo), ``gtd`` (``g . d``, None for Armijo), ``nfev`` (evaluations
-    made), ``success`` (``f < f0``), ``wolfe`` (the conditions asked for hold), ``message``,
+    made), ``success`` (sufficient decrease ``f <= f0 + c1 t gtd0`` holds at the returned
+    point, so a caller may take the step), ``wolfe`` (all conditions asked for hold),
+    ``message``,
     ``limit`` (stopped because the caller's evaluation budget ran out).
     """
 
@@ -177,8 +179,8 @@ def line_search_wolfe(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol
     ``[tmin, tmax]`` the allowed steps; ``maxiter`` evaluations at most.
 
     Returns a :class:`LineSearchResult`.  ``wolfe`` is True when both conditions hold;
-    otherwise ``x, f, g`` are the lowest point seen, ``success`` says whether it is below
-    ``f0``, and ``message`` why the search stopped.
+    otherwise ``x, f, g`` are the lowest point seen, ``success`` says whether it has
+    sufficient decrease, and ``message`` why the search stopped.
     """
     if gtd0 is None:
         gtd0 = _vec.dot(g0, d)
@@ -260,7 +262,8 @@ def line_search_wolfe(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol
             message = "the interpolated step is not finite"
             break
     t, f, xt, g, dg = best
-    return LineSearchResult(t=t, x=xt, f=f, g=g, gtd=dg, nfev=nfev, success=f < f0,
+    return LineSearchResult(t=t, x=xt, f=f, g=g, gtd=dg, nfev=nfev,
+                            success=t > 0 and f <= f0 + c1 * t * gtd0,
                             wolfe=wolfe, message=message, limit=limit)
 
 
@@ -311,5 +314,6 @@ def line_search_armijo(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
             break
         t = t_new
     t, ft, xt = best
-    return LineSearchResult(t=t, x=xt, f=ft, g=None, gtd=None, nfev=nfev, success=ft < f0,
+    return LineSearchResult(t=t, x=xt, f=ft, g=None, gtd=None, nfev=nfev,
+                            success=t > 0 and ft <= f0 + c1 * t * gtd0,
                             wolfe=wolfe, message=message, limit=limit)
