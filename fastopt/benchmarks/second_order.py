@@ -197,6 +197,14 @@ def format_table(rows):
             f"{s['fastopt_evals']} vs {s['scipy_evals']} (ratio {s['ratio']:.3f}); "
             f"solved only by fastopt: {', '.join(s['only_fastopt']) or '-'}; "
             f"only by L-BFGS-B or BFGS: {', '.join(s['only_scipy']) or '-'}")
+    h = hf_summary(rows)
+    if h:
+        for k, a, b in h["per_problem"]:
+            lines.append(f"Hessian-free vs Newton-CG, {k[0]} n={k[1]}: gradients + Hessian-vector "
+                         f"products {a} vs {b}")
+        lines.append(f"Hessian-free vs Newton-CG on the scalable problems: gradients + products "
+                     f"{h['fastopt']} vs {h['scipy']}; Newton-CG converged and Hessian-free did "
+                     f"not: {', '.join(h['missed']) or '-'}")
     ov = {r["implementation"]: r for r in rows if r["method"] == "lbfgs-overhead"}
     if len(ov) == 2:
         a, b = ov["fastopt"]["overhead_s"], ov["scipy"]["overhead_s"]
@@ -223,6 +231,23 @@ def lbfgs_summary(rows):
     b = sum(_evals(lb[k]) for k in both)
     return dict(both=len(both), fastopt_evals=a, scipy_evals=b, ratio=a / b if b else math.nan,
                 only_fastopt=only_fo, only_scipy=only_scipy)
+
+
+def hf_summary(rows):
+    """Hessian-free against SciPy's Newton-CG on the scalable problems (n >= 1000):
+    gradient + Hessian-vector evaluations (``njev + nhev``) per problem and in total."""
+    key = lambda r: (r["problem"], r["n"])
+    hf = {key(r): r for r in rows if r["implementation"] == "fastopt"
+          and r["method"] == "hessian-free" and r["n"] >= 1000}
+    ncg = {key(r): r for r in rows if r["implementation"] == "scipy"
+           and r["method"] == "Newton-CG" and r["n"] >= 1000}
+    ks = [k for k in hf if k in ncg]
+    if not ks:
+        return None
+    per = [(k, hf[k]["njev"] + hf[k]["nhev"], ncg[k]["njev"] + ncg[k]["nhev"]) for k in ks]
+    missed = [f"{k[0]}({k[1]})" for k in ks if ncg[k]["solved"] and not hf[k]["solved"]]
+    return dict(per_problem=per, fastopt=sum(a for _, a, _ in per),
+                scipy=sum(b for _, _, b in per), missed=missed)
 
 
 def plot_profile(rows, path):
