@@ -8,17 +8,20 @@ see :func:`get_include`).
 """
 import os
 
-from fastopt import functional, reference
+from fastopt import functional, problems, reference
 from fastopt._kernels._step import get_num_threads, openmp_enabled, set_num_threads
 from fastopt.optim import (
     SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
 )
+from fastopt.second_order import OptimizeResult, minimize
+from fastopt import scipy  # noqa: E402  (the adapter; imports SciPy only when called)
 
 __version__ = "0.1.0"
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",
            "Optimizer", "RMSprop", "functional", "reference", "get_include", "get_num_threads",
-           "set_num_threads", "openmp_enabled"]
+           "set_num_threads", "openmp_enabled", "minimize", "OptimizeResult", "problems",
+           "scipy"]
 
 
 def get_include():

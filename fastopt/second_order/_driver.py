@@ -1,0 +1,94 @@
+"""What every method's loop shares: the callback protocol, the stopping tests and the
+result.
+
+Callbacks follow SciPy: ``callback(intermediate_result)`` when its only parameter is named
+``intermediate_result`` (it receives an :class:`OptimizeResult` with ``x`` and ``fun``),
+``callback(xk)`` otherwise; raising ``StopIteration`` ends the run cleanly (status 99).
+"""
+import inspect
+import math
+
+import numpy as np
+
+from fastopt.second_order import _vec
+from fastopt.second_order._result import OptimizeResult
+
+__all__ = ["Run"]
+
+
+def _wants_result(callback):
+    try:
+        params = inspect.signature(callback).parameters
+    except (TypeError, ValueError):
+        return False
+    return set(params) == {"intermediate_result"}
+
+
+class Run:
+    """One minimization run: the objective, the limits, the callback and the result.
+
+    ``obj`` is an :class:`fastopt.second_order._objective.Objective`; ``maxiter`` bounds the
+    iterations (``nit``), ``obj.maxfun`` the function evaluations.
+    """
+
+    def __init__(self, obj, callback=None, maxiter=None, disp=False):
+        if callback is not None and not callable(callback):
+            raise TypeError(f"callback must be callable, got {type(callback).__name__}")
+        self.obj, self.callback, self.maxiter, self.disp = obj, callback, maxiter, disp
+        self.result_style = callback is not None and _wants_result(callback)
+
+    def stop_by_callback(self, x, f, g, nit):
+        """Call the callback after iteration ``nit``; True when it raised StopIteration."""
+        if self.callback is None:
+            return False
+        try:
+            if self.result_style:
+                self.callback(intermediate_result=OptimizeResult(
+                    x=x.copy(), fun=f, jac=g.copy(), nit=nit))
+            else:
+                self.callback(x.copy())
+        except StopIteration:
+            return True
+        return False
+
+    def check(self, x, f, g, nit, gnorm, gtol):
+        """The stopping tests after an iteration: ``(status, message)`` or None to go on."""
+        if self.stop_by_callback(x, f, g, nit):
+            return 99, "stopped by the callback (StopIteration)"
+        if not (math.isfinite(f) and math.isfinite(gnorm)):
+            return 4, "the function or gradient value became non-finite"
+        if gnorm <= gtol:
+            return 0, f"converged: max |gradient| = {gnorm:.3g} <= gtol = {gtol:.3g}"
+        if self.maxiter is not None and nit >= self.maxiter:
+            return 1, f"stopped: the iteration limit maxiter = {self.maxiter} was reached"
+        if self.obj.maxfun is not None and self.obj.nfev >= self.obj.maxfun:
+            return 2, f"stopped: the evaluation limit maxfun = {self.obj.maxfun} was reached"
+        return None
+
+    def limit_message(self):
+        return 2, f"stopped: the evaluation limit maxfun = {self.obj.maxfun} was reached"
+
+    def result(self, x, f, g, nit, status, message, **extra):
+        obj = self.obj
+        res = OptimizeResult(
+            x=x, fun=f, jac=g, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev,
+            status=status, success=status == 0, message=message, **extra)
+        if self.disp:
+            print(f"{message}\n  f = {f:.6g}, nit = {nit}, nfev = {obj.nfev}, "
+                  f"njev = {obj.njev}, nhev = {obj.nhev}")
+        return res
+
+
+def gnorm(g):
+    """max |g_i| (the stopping test of every method, as SciPy's gtol)."""
+    return _vec.absmax(g)
+
+
+def first_point(obj, x):
+    """f and gradient at x0, with a clear error when either is not finite."""
+    f, g = obj.fg(x)
+    if not math.isfinite(f):
+        raise ValueError(f"fun(x0) is not finite ({f}); start from a point where it is")
+    if not np.all(np.isfinite(g)):
+        raise ValueError("the gradient at x0 has non-finite entries")
+    return f, g

@@ -1,0 +1,102 @@
+"""``fastopt.minimize``: one entry point, SciPy's signature and result, four methods."""
+import numpy as np
+
+from fastopt.second_order._driver import Run
+from fastopt.second_order._objective import Objective, prepare_x0
+
+__all__ = ["minimize", "METHODS"]
+
+
+def _methods():
+    from fastopt.second_order import cg, hessian_free, lbfgs, newton
+    return {
+        "lbfgs": (lbfgs.minimize_lbfgs, lbfgs.LBFGS_OPTIONS),
+        "newton": (newton.minimize_newton, newton.NEWTON_OPTIONS),
+        "hessian-free": (hessian_free.minimize_hessian_free, hessian_free.HF_OPTIONS),
+        "cg": (cg.minimize_cg, cg.CG_OPTIONS),
+    }
+
+
+#: The method names :func:`minimize` accepts (``"l-bfgs"``, ``"newton-cg"``-style aliases are
+#: not accepted: a name means exactly one algorithm).
+METHODS = ("lbfgs", "newton", "hessian-free", "cg")
+
+# options whose default depends on n (None in the tables): 200 n, as SciPy's CG / Newton-CG
+_PER_N = {"maxiter": 200}
+
+
+def resolve_options(method, options, tol, n):
+    """The full option dict of ``method``: defaults, then ``tol``, then ``options``.
+    Unknown option names are a ValueError that lists the valid ones."""
+    table = _methods()
+    key = method.lower() if isinstance(method, str) else method
+    if key not in table:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
+    func, defaults = table[key]
+    opts = dict(defaults)
+    for k, v in opts.items():
+        if v is None and k in _PER_N:
+            opts[k] = _PER_N[k] * n
+    if tol is not None:
+        if not (isinstance(tol, (int, float, np.floating, np.integer)) and tol >= 0):
+            raise ValueError(f"tol must be a non-negative number, got {tol!r}")
+        opts["gtol"] = float(tol)
+    if options:
+        unknown = sorted(set(options) - set(defaults))
+        if unknown:
+            raise ValueError(
+                f"unknown option(s) {', '.join(map(repr, unknown))} for method {key!r}; "
+                f"valid options: {', '.join(sorted(defaults))}")
+        opts.update(options)
+    for name in ("maxiter", "maxfun"):
+        v = opts.get(name)
+        if v is not None and (isinstance(v, bool) or int(v) != v or v < 0):
+            raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")
+    for name in ("gtol", "ftol"):
+        v = opts.get(name)
+        if v is not None and not (float(v) >= 0):
+            raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+    return key, func, opts
+
+
+def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, tol=None,
+             callback=None, options=None):
+    """Minimize ``fun(x, *args)`` from ``x0``; SciPy's ``scipy.optimize.minimize`` signature.
+
+    Methods (see each module's docstring for the algorithm and its constants):
+
+    * ``"lbfgs"`` (default): L-BFGS with a Moré–Thuente strong Wolfe line search.
+      Options: ``maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, maxiter=15000,
+      maxfun=15000, maxls=20, c1=1e-4, c2=0.9``.
+    * ``"newton"``: Newton's method on the exact Hessian ``hess`` (finite differences of
+      the gradient without it), with ``tau I`` added until Cholesky succeeds.  Options:
+      ``gtol=1e-5, maxiter=200 n, maxfun=None, line_search="wolfe" | "armijo", c1, c2``.
+    * ``"hessian-free"``: truncated Newton with CG on ``hessp`` (finite differences of the
+      gradient without it), Martens' stopping rule, damping and CG backtracking.
+    * ``"cg"``: nonlinear conjugate gradients, Polak–Ribière+ (``beta="pr+"``) or
+      Hager–Zhang (``beta="hz"``).
+
+    ``jac``: a callable returning the gradient, ``True`` when ``fun`` returns
+    ``(f, gradient)``, or None / a string such as ``"2-point"`` for forward differences.
+    ``tol`` sets ``gtol``.  ``callback(xk)`` or
+    ``callback(intermediate_result)`` runs after every iteration; raising StopIteration
+    ends the run (status 99).
+
+    x0 keeps its dtype: float32 problems are solved in float32 (dot products accumulate in
+    float64).  Returns an :class:`OptimizeResult` with ``x, fun, jac, nit, nfev, njev, nhev,
+    status, success, message`` (status codes in ``fastopt.second_order.STATUS``).
+
+    >>> import numpy as np, fastopt
+    >>> from fastopt.problems import rosenbrock
+    >>> p = rosenbrock(2)
+    >>> r = fastopt.minimize(p.fun, p.x0, jac=p.grad)
+    >>> r.success, np.allclose(r.x, 1.0, atol=1e-4)
+    (True, True)
+    """
+    x = prepare_x0(x0)
+    key, func, opts = resolve_options(method, options, tol, x.size)
+    if not isinstance(args, tuple):
+        args = (args,)
+    obj = Objective(fun, x, args, jac, hess, hessp, maxfun=opts.pop("maxfun", None))
+    run = Run(obj, callback, maxiter=opts.pop("maxiter", None), disp=opts.pop("disp", False))
+    return func(run, x, **opts)

@@ -1,0 +1,206 @@
+"""The user's objective behind one interface, with counting, timing and checks.
+
+:class:`Objective` turns ``fun, jac, hess, hessp`` (SciPy's conventions) into ``fg(x)``,
+``f(x)``, ``hess(x)`` and ``hessp(x, p)`` that return values of x0's dtype, count every call
+(``nfev, njev, nhev``), add up the time spent inside the user's code (``user_time``: what the
+benchmarks subtract to get the optimizer's own overhead), and refuse to go past ``maxfun``
+evaluations by raising :class:`EvaluationLimit`.
+
+``jac=None`` (or a string such as ``'2-point'``) means forward differences of ``fun`` with
+SciPy's relative step ``sqrt(eps) * max(1, |x_i|)``; ``hess=None`` and ``hessp=None`` mean
+differences of gradients where a method needs them.
+"""
+import time
+
+import numpy as np
+
+__all__ = ["Objective", "EvaluationLimit", "prepare_x0"]
+
+
+class EvaluationLimit(Exception):
+    """Raised by :class:`Objective` when one more evaluation would exceed ``maxfun``."""
+
+
+def prepare_x0(x0):
+    """x0 as a fresh 1-D float32/float64 array (float32 stays float32, integers become
+    float64).  ValueError for a non-finite or multi-dimensional x0, TypeError for complex or
+    non-numeric input."""
+    a = np.asarray(x0)
+    if a.dtype.kind == "c":
+        raise TypeError("x0 must be real; complex values are not supported")
+    if a.dtype.kind not in "fiub":
+        raise TypeError(f"x0 must be an array of real numbers, got dtype {a.dtype}")
+    dtype = a.dtype if a.dtype in (np.float32, np.float64) else np.float64
+    a = np.array(np.atleast_1d(a), dtype=dtype, order="C", copy=True)
+    if a.ndim != 1:
+        raise ValueError(f"x0 must be one-dimensional, got shape {np.shape(x0)}")
+    if a.size == 0:
+        raise ValueError("x0 is empty")
+    if not np.all(np.isfinite(a)):
+        raise ValueError("x0 contains non-finite values (NaN or inf)")
+    return a
+
+
+def _scalar(value, where):
+    """The real scalar a user's function returned (float); errors name the culprit."""
+    arr = np.asarray(value)
+    if arr.size != 1:
+        raise ValueError(f"{where} must return a scalar, got an array of shape {arr.shape}")
+    if arr.dtype.kind not in "fiub":
+        raise TypeError(f"{where} must return a real number, got {arr.dtype}")
+    return float(arr.reshape(()))
+
+
+class Objective:
+    """Counted, timed, checked access to ``fun`` and its derivatives (see the module doc).
+
+    >>> import numpy as np
+    >>> obj = Objective(lambda x: float(x @ x), np.ones(3), jac=lambda x: 2 * x)
+    >>> f, g = obj.fg(np.ones(3)); (f, g.tolist(), obj.nfev, obj.njev)
+    (3.0, [2.0, 2.0, 2.0], 1, 1)
+    """
+
+    def __init__(self, fun, x0, args=(), jac=None, hess=None, hessp=None, maxfun=None):
+        if not callable(fun):
+            raise TypeError(f"fun must be callable, got {type(fun).__name__}")
+        if not isinstance(args, tuple):
+            args = (args,)
+        self.fun, self.args = fun, args
+        self.n, self.dtype = x0.size, x0.dtype
+        self.jac_mode = "fun" if jac is True else ("callable" if callable(jac) else "fd")
+        if jac is not None and jac is not True and jac is not False and not callable(jac) \
+                and not isinstance(jac, str):
+            raise TypeError(f"jac must be callable, True, None or a string, got {jac!r}")
+        self.jac = jac if callable(jac) else None
+        for name, h in (("hess", hess), ("hessp", hessp)):
+            if h is not None and not callable(h):
+                raise TypeError(f"{name} must be callable or None, got {type(h).__name__}")
+        self.hess_fun, self.hessp_fun = hess, hessp
+        self.maxfun = maxfun
+        self.nfev = self.njev = self.nhev = 0
+        self.user_time = 0.0
+        self.fd_step = float(np.sqrt(np.finfo(self.dtype).eps))
+
+    # ---------------------------------------------------------------------- raw calls
+    def _call_fun(self, x):
+        if self.maxfun is not None and self.nfev >= self.maxfun:
+            raise EvaluationLimit()
+        self.nfev += 1
+        t = time.perf_counter()
+        try:
+            out = self.fun(x, *self.args)
+        finally:
+            self.user_time += time.perf_counter() - t
+        return out
+
+    def _vector(self, value, where):
+        g = np.asarray(value)
+        if g.dtype.kind not in "fiub":
+            raise TypeError(f"{where} must return real numbers, got {g.dtype}")
+        if g.size != self.n or (g.ndim > 1 and g.squeeze().ndim > 1):
+            raise ValueError(f"{where} returned shape {g.shape}, expected ({self.n},)")
+        return np.ascontiguousarray(g.reshape(self.n), dtype=self.dtype)
+
+    def _fd_grad(self, x, f):
+        g = np.empty(self.n, self.dtype)
+        xh = x.copy()
+        for i in range(self.n):
+            h = self.fd_step * max(1.0, abs(float(x[i])))
+            xh[i] = x[i] + h
+            h = float(xh[i]) - float(x[i])         # the step actually taken
+            g[i] = (_scalar(self._call_fun(xh), "fun") - f) / h
+            xh[i] = x[i]
+        return g
+
+    # -------------------------------------------------------------------- interface
+    def fg(self, x):
+        """``(f(x), grad f(x))``: f a float (maybe non-finite), the gradient x's dtype."""
+        if self.jac_mode == "fun":
+            out = self._call_fun(x)
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise TypeError("with jac=True, fun must return a pair (f, gradient)")
+            self.njev += 1
+            return _scalar(out[0], "fun"), self._vector(out[1], "fun's gradient")
+        f = _scalar(self._call_fun(x), "fun")
+        self.njev += 1
+        if self.jac_mode == "callable":
+            t = time.perf_counter()
+            try:
+                g = self.jac(x, *self.args)
+            finally:
+                self.user_time += time.perf_counter() - t
+            return f, self._vector(g, "jac")
+        if not np.isfinite(f):
+            return f, np.full(self.n, np.nan, self.dtype)
+        return f, self._fd_grad(x, f)      # its fun calls are timed one by one
+
+    def f(self, x):
+        """``f(x)`` only (with ``jac=True`` the gradient is computed and dropped)."""
+        if self.jac_mode == "fun":
+            out = self._call_fun(x)
+            if not isinstance(out, (tuple, list)) or len(out) != 2:
+                raise TypeError("with jac=True, fun must return a pair (f, gradient)")
+            return _scalar(out[0], "fun")
+        return _scalar(self._call_fun(x), "fun")
+
+    def grad(self, x):
+        """The gradient alone (costs a function evaluation when the two come together)."""
+        return self.fg(x)[1]
+
+    @property
+    def has_hess(self):
+        return self.hess_fun is not None
+
+    @property
+    def has_hessp(self):
+        return self.hessp_fun is not None
+
+    def hess(self, x, g=None):
+        """The Hessian as a dense (n, n) array of x's dtype.  Without ``hess``: forward
+        differences of the gradient (n gradient evaluations), symmetrized."""
+        if self.hess_fun is None:
+            if g is None:
+                g = self.grad(x)
+            H = np.empty((self.n, self.n), self.dtype)
+            xh = x.copy()
+            for i in range(self.n):
+                h = self.fd_step * max(1.0, abs(float(x[i])))
+                xh[i] = x[i] + h
+                h = float(xh[i]) - float(x[i])
+                H[i] = (self.grad(xh) - g) / h
+                xh[i] = x[i]
+            return 0.5 * (H + H.T)
+        self.nhev += 1
+        t = time.perf_counter()
+        try:
+            H = self.hess_fun(x, *self.args)
+        finally:
+            self.user_time += time.perf_counter() - t
+        if hasattr(H, "toarray"):          # a scipy.sparse matrix
+            H = H.toarray()
+        H = np.asarray(H)
+        if H.shape != (self.n, self.n):
+            raise ValueError(f"hess returned shape {H.shape}, expected ({self.n}, {self.n})")
+        return np.ascontiguousarray(H, dtype=self.dtype)
+
+    def hessp(self, x, p, g=None):
+        """``H(x) p``.  Without ``hessp`` (and ``hess``): a forward difference of gradients,
+        ``(grad(x + h p) - grad(x)) / h`` with ``h = sqrt(eps) (1 + |x|) / |p|`` (one
+        gradient evaluation; ``g`` is grad(x))."""
+        if self.hessp_fun is not None:
+            self.nhev += 1
+            t = time.perf_counter()
+            try:
+                out = self.hessp_fun(x, p, *self.args)
+            finally:
+                self.user_time += time.perf_counter() - t
+            return self._vector(out, "hessp")
+        if self.hess_fun is not None:
+            return np.ascontiguousarray(self.hess(x) @ p, dtype=self.dtype)
+        if g is None:
+            g = self.grad(x)
+        pn = float(np.linalg.norm(p))
+        if pn == 0.0:
+            return np.zeros(self.n, self.dtype)
+        h = self.fd_step * (1.0 + float(np.linalg.norm(x))) / pn
+        return np.ascontiguousarray((self.grad(x + h * p) - g) / h, dtype=self.dtype)

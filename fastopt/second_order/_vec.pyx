@@ -1,0 +1,311 @@
+"""Vector kernels of the second-order methods: deterministic multi-dots, fused linear
+combinations and the L-BFGS history (src/fastopt/second_order.h does the loops).
+
+Every function takes 1-D C-contiguous float32 or float64 arrays of one dtype and length and
+releases the GIL.  Dot products are accumulated in double precision and do not depend on the
+number of threads (``fastopt.set_num_threads``).
+
+>>> import numpy as np
+>>> from fastopt.second_order import _vec
+>>> a = np.arange(4.0); b = np.ones(4)
+>>> _vec.multidot([a, b], [b])            # [[a.b], [b.b]]
+array([[6.],
+       [4.]])
+>>> out = np.empty(4); float(_vec.combine([2.0, -1.0], [a, b], out, b))  # out = 2a - b
+8.0
+"""
+import numpy as np
+
+cimport numpy as cnp
+from libc.math cimport isfinite
+from libc.stddef cimport ptrdiff_t
+from libc.stdlib cimport free, malloc
+
+from fastopt._kernels._step import get_num_threads
+
+cnp.import_array()
+
+cdef extern from "fastopt/second_order.h" nogil:
+    int fo_multidot_f32(ptrdiff_t n, int nv, const float* const* V, int nw,
+                        const float* const* W, double* out, int nt)
+    int fo_multidot_f64(ptrdiff_t n, int nv, const double* const* V, int nw,
+                        const double* const* W, double* out, int nt)
+    int fo_combine_f32(ptrdiff_t n, int nv, const double* c, const float* const* V,
+                       float* out, const float* w, double* dot, int nt)
+    int fo_combine_f64(ptrdiff_t n, int nv, const double* c, const double* const* V,
+                       double* out, const double* w, double* dot, int nt)
+    double fo_absmax_f32(ptrdiff_t n, const float* v)
+    double fo_absmax_f64(ptrdiff_t n, const double* v)
+
+
+cdef inline int _kind(cnp.ndarray a) except -1:
+    """0 for float32, 1 for float64; TypeError/ValueError for anything else."""
+    cdef int t = cnp.PyArray_TYPE(a)
+    if cnp.PyArray_NDIM(a) != 1 or not cnp.PyArray_IS_C_CONTIGUOUS(a):
+        raise ValueError("expected a 1-D C-contiguous array")
+    if t == cnp.NPY_FLOAT:
+        return 0
+    if t == cnp.NPY_DOUBLE:
+        return 1
+    raise TypeError(f"expected a float32 or float64 array, got {a.dtype}")
+
+
+cdef int _check(list arrays, Py_ssize_t n, int kind) except -1:
+    for a in arrays:
+        if not isinstance(a, cnp.ndarray):
+            raise TypeError(f"expected an ndarray, got {type(a).__name__}")
+        if _kind(<cnp.ndarray>a) != kind:
+            raise TypeError("all arrays must have the same dtype")
+        if cnp.PyArray_DIM(<cnp.ndarray>a, 0) != n:
+            raise ValueError("all arrays must have the same length")
+    return 0
+
+
+cdef inline void* _data(object a) noexcept:
+    return cnp.PyArray_DATA(<cnp.ndarray>a)
+
+
+def multidot(V, W):
+    """``out[i, j] = V[i] @ W[j]`` for lists of equal-length vectors, in one pass over V.
+
+    Each ``V[i]`` is read once from memory; the blocks of the (few) ``W[j]`` stay in cache.
+    """
+    cdef list v = list(V), w = list(W)
+    cdef int nv = len(v), nw = len(w), i, kind, rc
+    if nv == 0 or nw == 0:
+        return np.zeros((nv, nw))
+    kind = _kind(v[0])
+    cdef Py_ssize_t n = cnp.PyArray_DIM(<cnp.ndarray>v[0], 0)
+    _check(v, n, kind)
+    _check(w, n, kind)
+    cdef cnp.ndarray out = np.empty((nv, nw))
+    cdef void** pv = <void**>malloc(sizeof(void*) * (nv + nw))
+    if pv == NULL:
+        raise MemoryError()
+    for i in range(nv):
+        pv[i] = _data(v[i])
+    for i in range(nw):
+        pv[nv + i] = _data(w[i])
+    cdef double* po = <double*>cnp.PyArray_DATA(out)
+    cdef int nt = get_num_threads()
+    with nogil:
+        if kind == 0:
+            rc = fo_multidot_f32(n, nv, <const float* const*>pv, nw,
+                                 <const float* const*>(pv + nv), po, nt)
+        else:
+            rc = fo_multidot_f64(n, nv, <const double* const*>pv, nw,
+                                 <const double* const*>(pv + nv), po, nt)
+    free(pv)
+    if rc != 0:
+        raise MemoryError()
+    return out
+
+
+def combine(coefs, V, cnp.ndarray out, cnp.ndarray w=None):
+    """``out[:] = sum_i coefs[i] * V[i]`` in one pass (``out`` may be one of the ``V[i]``);
+    returns ``out @ w`` when ``w`` is given, else None.  Sums are formed in double precision
+    and rounded once to the array dtype."""
+    cdef list v = list(V)
+    cdef int nv = len(v), i, kind = _kind(out), rc
+    cdef Py_ssize_t n = cnp.PyArray_DIM(out, 0)
+    if len(coefs) != nv:
+        raise ValueError("need one coefficient per vector")
+    if not cnp.PyArray_ISWRITEABLE(out):
+        raise ValueError("out must be writeable")
+    _check(v, n, kind)
+    if w is not None:
+        _check([w], n, kind)
+    cdef void** pv = <void**>malloc(sizeof(void*) * nv + sizeof(double) * nv + 1)
+    if pv == NULL:
+        raise MemoryError()
+    cdef double* c = <double*>(pv + nv)
+    for i in range(nv):
+        pv[i] = _data(v[i])
+        c[i] = coefs[i]
+    cdef void* pw = NULL if w is None else _data(w)
+    cdef double dot = 0.0
+    cdef void* po = _data(out)
+    cdef int nt = get_num_threads()
+    with nogil:
+        if kind == 0:
+            rc = fo_combine_f32(n, nv, c, <const float* const*>pv, <float*>po,
+                                <const float*>pw, &dot, nt)
+        else:
+            rc = fo_combine_f64(n, nv, c, <const double* const*>pv, <double*>po,
+                                <const double*>pw, &dot, nt)
+    free(pv)
+    if rc != 0:
+        raise MemoryError()
+    return None if w is None else dot
+
+
+def absmax(cnp.ndarray v):
+    """``max(abs(v))`` (NaN when v holds a NaN; 0 for an empty array)."""
+    cdef int kind = _kind(v)
+    cdef Py_ssize_t n = cnp.PyArray_DIM(v, 0)
+    cdef double r
+    cdef void* p = _data(v)
+    with nogil:
+        r = fo_absmax_f32(n, <float*>p) if kind == 0 else fo_absmax_f64(n, <double*>p)
+    return r
+
+
+def dot(cnp.ndarray a, cnp.ndarray b):
+    """``a @ b`` accumulated in double precision (thread-count independent)."""
+    return float(multidot([a], [b])[0, 0])
+
+
+cdef class LBFGSMemory:
+    """The last ``m`` curvature pairs ``s = x1 - x0, y = g1 - g0`` of L-BFGS and the inverse-
+    Hessian product of the two-loop recursion (Nocedal & Wright, Algorithm 7.4), computed
+    with two passes over the history per iteration.
+
+    The recursion only needs inner products, so they are kept: the m x m tables ``s_i . y_j``
+    (i older than j) and ``y_i . y_j``, and ``s_i . g``, ``y_i . g`` for the current gradient.
+    :meth:`update` forms the new pair and computes, in one multi-dot pass over the history,
+    ``S^T g1, Y^T g1, S^T y_new, Y^T y_new``; :meth:`direction` runs the recursion on those
+    scalars (O(m^2)) and forms ``d = -H g = c_g g + sum_i (a_i s_i + b_i y_i)`` in a second
+    pass.  The arithmetic is the two-loop recursion's, regrouped:
+
+        loop 1 (newest to oldest):  alpha_i = rho_i (s_i.g - sum_{j newer} alpha_j s_i.y_j)
+        gamma = s.y / y.y of the newest pair
+        loop 2 (oldest to newest):  beta_i = rho_i (gamma (y_i.g - sum_j alpha_j y_i.y_j)
+                                               + sum_{j older} (alpha_j - beta_j) s_j.y_i)
+        H g = gamma (g - sum_j alpha_j y_j) + sum_j (alpha_j - beta_j) s_j
+
+    A pair is stored only when ``s.y > eps * y.y`` (eps the dtype's machine epsilon), which
+    keeps H positive definite.  The ring holds m + 1 slots so a rejected pair never evicts
+    the oldest kept one.
+    """
+    cdef readonly int m
+    cdef readonly Py_ssize_t n
+    cdef readonly object S, Y           # (m + 1, n) arrays of x's dtype
+    cdef int* live                      # slots, oldest first
+    cdef readonly int k                 # number of stored pairs
+    cdef int spare
+    cdef double* SY                     # SY[a*(m+1)+b] = s_a . y_b
+    cdef double* YY
+    cdef double* Sg
+    cdef double* Yg
+    cdef double* alpha
+    cdef double eps
+    cdef list S_rows, Y_rows
+
+    def __cinit__(self, int m, Py_ssize_t n, dtype):
+        if m < 1:
+            raise ValueError(f"the memory size m must be >= 1, got {m}")
+        cdef int M = m + 1
+        self.live = <int*>malloc(sizeof(int) * M)
+        self.SY = <double*>malloc(sizeof(double) * (2 * M * M + 3 * M))
+        if self.live == NULL or self.SY == NULL:
+            raise MemoryError()
+        self.YY = self.SY + M * M
+        self.Sg = self.YY + M * M
+        self.Yg = self.Sg + M
+        self.alpha = self.Yg + M
+
+    def __init__(self, int m, Py_ssize_t n, dtype):
+        dt = np.dtype(dtype)
+        if dt != np.float32 and dt != np.float64:
+            raise TypeError(f"dtype must be float32 or float64, got {dt}")
+        self.m, self.n = m, n
+        self.S = np.zeros((m + 1, n), dt)
+        self.Y = np.zeros((m + 1, n), dt)
+        self.S_rows = [self.S[i] for i in range(m + 1)]
+        self.Y_rows = [self.Y[i] for i in range(m + 1)]
+        self.eps = float(np.finfo(dt).eps)
+        self.reset()
+
+    def __dealloc__(self):
+        free(self.live)
+        free(self.SY)
+
+    def reset(self):
+        """Forget every pair."""
+        self.k = 0
+        self.spare = 0
+
+    def update(self, x1, x0, g1, g0):
+        """Form ``s = x1 - x0, y = g1 - g0``; store the pair if ``s.y > eps y.y``.  Also
+        computes the inner products of the history with ``g1`` for :meth:`direction`.
+        Returns ``(stored, s.y, y.y)``."""
+        cdef int M = self.m + 1, p = self.spare, i, a, k = self.k
+        s_new, y_new = self.S_rows[p], self.Y_rows[p]
+        combine((1.0, -1.0), (x1, x0), s_new)
+        combine((1.0, -1.0), (g1, g0), y_new)
+        V = [self.S_rows[self.live[i]] for i in range(k)] + [s_new]
+        V += [self.Y_rows[self.live[i]] for i in range(k)] + [y_new]
+        cdef double[:, ::1] D = multidot(V, [g1, y_new])
+        for i in range(k + 1):
+            a = self.live[i] if i < k else p
+            self.Sg[a] = D[i, 0]
+            self.Yg[a] = D[k + 1 + i, 0]
+        cdef double sy = D[k, 1], yy = D[2 * k + 1, 1]
+        if not (sy > self.eps * yy and isfinite(sy) and isfinite(yy)):
+            return False, sy, yy
+        for i in range(k):
+            a = self.live[i]
+            self.SY[a * M + p] = D[i, 1]
+            self.YY[a * M + p] = D[k + 1 + i, 1]
+            self.YY[p * M + a] = D[k + 1 + i, 1]
+        self.SY[p * M + p] = sy
+        self.YY[p * M + p] = yy
+        if k == self.m:             # full: the oldest slot becomes the spare
+            self.spare = self.live[0]
+            for i in range(k - 1):
+                self.live[i] = self.live[i + 1]
+            self.live[k - 1] = p
+        else:
+            self.live[k] = p
+            self.k = k + 1
+            self.spare = self.k     # slots 0..k-1 are live, so slot k is free
+        return True, sy, yy
+
+    def direction(self, g, d):
+        """``d[:] = -H g`` (H the L-BFGS inverse-Hessian approximation, ``H = I`` with no
+        pairs); returns ``g . d``.  Requires the inner products of the last :meth:`update`
+        (or none stored), with the same ``g``."""
+        cdef int M = self.m + 1, k = self.k, i, j, a, b
+        cdef double acc, gamma, beta
+        if k == 0:
+            return combine((-1.0,), (g,), d, g)
+        cdef double* al = self.alpha
+        cdef list coefs = [0.0] * (2 * k + 1)
+        for i in range(k - 1, -1, -1):
+            a = self.live[i]
+            acc = self.Sg[a]
+            for j in range(i + 1, k):
+                acc -= al[j] * self.SY[a * M + self.live[j]]
+            al[i] = acc / self.SY[a * M + a]
+        a = self.live[k - 1]
+        gamma = self.SY[a * M + a] / self.YY[a * M + a]
+        cdef double* bt = <double*>malloc(sizeof(double) * k)
+        if bt == NULL:
+            raise MemoryError()
+        for i in range(k):
+            a = self.live[i]
+            acc = self.Yg[a]
+            for j in range(k):
+                acc -= al[j] * self.YY[a * M + self.live[j]]
+            acc *= gamma
+            for j in range(i):
+                b = self.live[j]
+                acc += (al[j] - bt[j]) * self.SY[b * M + a]
+            bt[i] = acc / self.SY[a * M + a]
+        V = [g]
+        coefs[0] = -gamma
+        for i in range(k):
+            coefs[1 + i] = -(al[i] - bt[i])
+            coefs[1 + k + i] = gamma * al[i]
+            V.append(self.S_rows[self.live[i]])
+        for i in range(k):
+            V.append(self.Y_rows[self.live[i]])
+        free(bt)
+        return combine(coefs, V, d, g)
+
+    def gamma(self):
+        """``s.y / y.y`` of the newest stored pair (1.0 with none)."""
+        if self.k == 0:
+            return 1.0
+        cdef int a = self.live[self.k - 1], M = self.m + 1
+        return self.SY[a * M + a] / self.YY[a * M + a]

@@ -1,0 +1,100 @@
+"""Newton's method with a modified Hessian (``method="newton"``).
+
+Each iteration solves ``(H + tau I) d = -g`` where ``tau >= 0`` is the smallest value of
+the sequence of Nocedal & Wright's Algorithm 3.3 for which Cholesky succeeds:
+``tau_0 = 0`` if ``min_i H_ii > 0`` else ``beta - min_i H_ii``, then
+``tau <- max(2 tau, beta)`` (``beta = 1e-3 * max(1, max_i |H_ii|)``, scaled so badly
+scaled problems need few tries).  A strong Wolfe (default) or Armijo line search from
+``t = 1`` follows.  ``hess`` is the user's Hessian (dense array or anything with
+``toarray()``); without it, forward differences of the gradient (n gradients per iteration).
+
+Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to ``1e20`` gives a
+factorization (non-finite Hessian), status 3 when the line search cannot decrease f.
+"""
+import math
+
+import numpy as np
+
+from fastopt.second_order import _vec
+from fastopt.second_order._driver import first_point, gnorm
+from fastopt.second_order._objective import EvaluationLimit
+from fastopt.second_order.linesearch import line_search_armijo, line_search_wolfe
+
+__all__ = ["minimize_newton", "NEWTON_OPTIONS", "modified_cholesky_solve"]
+
+NEWTON_OPTIONS = dict(gtol=1e-5, maxiter=None, maxfun=None, line_search="wolfe", c1=1e-4,
+                      c2=0.9, maxls=20, disp=False)
+
+
+def _cho_solve(L, b):
+    try:
+        from scipy.linalg import solve_triangular
+    except ImportError:                                    # SciPy is optional
+        return np.linalg.solve(L.T, np.linalg.solve(L, b))
+    return solve_triangular(L, solve_triangular(L, b, lower=True), lower=True, trans="T")
+
+
+def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max=1e20):
+    """Solve ``(H + tau I) d = b`` with the smallest ``tau`` of Algorithm 3.3 for which
+    ``H + tau I`` has a Cholesky factor.  Returns ``(d, tau)``; ``(None, tau)`` when even
+    ``tau_max`` fails."""
+    diag = np.diagonal(H)
+    if not np.all(np.isfinite(H)):
+        return None, math.inf
+    beta = beta_rel * max(1.0, float(np.max(np.abs(diag))))
+    dmin = float(np.min(diag))
+    tau = 0.0 if dmin > 0 else beta - dmin
+    eye = np.eye(H.shape[0], dtype=H.dtype)
+    while tau <= tau_max:
+        try:
+            L = np.linalg.cholesky(H + tau * eye if tau else H)
+        except np.linalg.LinAlgError:
+            tau = max(2.0 * tau, beta)
+            continue
+        return _cho_solve(L, b).astype(H.dtype, copy=False), tau
+    return None, tau
+
+
+def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
+    obj = run.obj
+    if line_search not in ("wolfe", "armijo"):
+        raise ValueError(f"line_search must be 'wolfe' or 'armijo', got {line_search!r}")
+    f, g = first_point(obj, x)
+    nit = 0
+    gn = gnorm(g)
+    if gn <= gtol:
+        return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
+    while True:
+        try:
+            H = obj.hess(x, g)
+        except EvaluationLimit:
+            return run.result(x, f, g, nit, *run.limit_message())
+        d, tau = modified_cholesky_solve(H, -g)
+        if d is None:
+            return run.result(x, f, g, nit, 5, "stopped: the Hessian has non-finite entries "
+                              "or could not be made positive definite")
+        d = np.ascontiguousarray(d, dtype=x.dtype)
+        gtd = _vec.dot(g, d)
+        if not gtd < 0:
+            return run.result(x, f, g, nit, 3, "stopped: the Newton direction is not a "
+                              "descent direction to rounding precision (g.d >= 0)")
+        try:
+            if line_search == "wolfe":
+                ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
+                                       maxiter=int(maxls))
+                g_new = ls.g
+            else:
+                ls = line_search_armijo(obj.f, x, d, f, gtd, t0=1.0, c1=c1, maxiter=int(maxls))
+                g_new = obj.grad(ls.x) if ls.success else None
+        except EvaluationLimit:
+            return run.result(x, f, g, nit, *run.limit_message())
+        if not ls.success:
+            if ls.limit:
+                return run.result(x, f, g, nit, *run.limit_message())
+            return run.result(x, f, g, nit, 3, "stopped: the line search along the Newton "
+                              f"direction found no lower point ({ls.message})")
+        nit += 1
+        x, f, g = ls.x, ls.f, g_new
+        stop = run.check(x, f, g, nit, gnorm(g), gtol)
+        if stop is not None:
+            return run.result(x, f, g, nit, *stop)

@@ -1,0 +1,50 @@
+/* Vector kernels of the second-order methods (fastopt/second_order/_vec.pyx): blocked,
+ * deterministic multi-dot products and linear combinations, for float and double.
+ * Plain C, no Python.h.
+ *
+ * Every kernel walks the vectors in blocks of FO_SO_BLOCK elements.  A block's dot products
+ * are summed in double precision with 8 independent accumulators (so the compiler can keep
+ * them in SIMD registers without reassociating anything), and the per-block partial sums
+ * are added in block order at the end.  The blocks are shared among OpenMP threads, but the
+ * result is the same bit for bit whatever the number of threads.
+ *
+ *   fo_multidot_T(n, nv, V, nw, W, out, nt):   out[i*nw + j] = V[i] . W[j]
+ *   fo_combine_T(n, nv, c, V, out, w, dot, nt): out = sum_i c[i] V[i]   (out may be one of
+ *                                               the V[i]); *dot = out . w when w != NULL
+ *
+ * A multi-dot reads each V[i] once from memory (the W blocks stay in cache), which is what
+ * lets the L-BFGS recursion touch each history vector only twice per iteration.
+ * Return value: 0, or -1 when the scratch memory could not be allocated. */
+#ifndef FASTOPT_SECOND_ORDER_H
+#define FASTOPT_SECOND_ORDER_H
+
+#include <stddef.h>
+#include <stdlib.h>
+#include "fastopt/omp_shim.h"
+#include "fastopt/simd.h"
+
+#define FO_SO_BLOCK 2048
+/* below this many blocks per thread a kernel stays on one thread */
+#define FO_SO_MIN_BLOCKS_PER_THREAD 8
+
+static inline int fo_so_threads(ptrdiff_t nblocks, int nt)
+{
+    ptrdiff_t most = nblocks / FO_SO_MIN_BLOCKS_PER_THREAD;
+    if (most < 1) most = 1;
+    if (nt > most) nt = (int)most;
+    return nt < 1 ? 1 : nt;
+}
+
+#define FO_T float
+#define FO_FN(name) name##_f32
+#include "fastopt/second_order_loops.h"
+#undef FO_T
+#undef FO_FN
+
+#define FO_T double
+#define FO_FN(name) name##_f64
+#include "fastopt/second_order_loops.h"
+#undef FO_T
+#undef FO_FN
+
+#endif

@@ -1,0 +1,48 @@
+"""The second-order benchmark module's contract (collect / format_table / plot_profile)."""
+import numpy as np
+import pytest
+
+from fastopt.benchmarks import second_order as bench
+
+KEYS = {"problem", "n", "method", "implementation", "success", "nit", "nfev", "njev", "nhev",
+        "grad_norm", "wall_s", "overhead_s"}
+
+
+@pytest.fixture(scope="module")
+def rows():
+    seen = []
+    out = bench.collect(quick=True, progress=seen.append)
+    assert seen and all(isinstance(s, str) for s in seen)
+    return out
+
+
+def test_collect_quick_rows(rows):
+    assert rows and all(KEYS <= set(r) for r in rows)
+    assert {r["implementation"] for r in rows} <= {"fastopt", "scipy"}
+    fo = [r for r in rows if r["implementation"] == "fastopt" and r["method"] == "lbfgs"]
+    assert len(fo) == 33 + 5
+    for r in rows:
+        assert r["overhead_s"] <= r["wall_s"] + 1e-9 or np.isnan(r["wall_s"])
+    assert sum(r["solved"] for r in fo) >= 33
+
+
+def test_format_table_and_summaries(rows):
+    text = bench.format_table(rows)
+    assert "rosenbrock" in text and "fastopt" in text
+    if any(r["implementation"] == "scipy" for r in rows):
+        s = bench.lbfgs_summary(rows)
+        assert s["both"] >= 20 and s["ratio"] <= 1.10
+        assert "L-BFGS vs L-BFGS-B" in text and "Hessian-free vs Newton-CG" in text
+
+
+def test_plot_profile(rows, tmp_path):
+    pytest.importorskip("matplotlib")
+    path = bench.plot_profile(rows, tmp_path / "profile.png")
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_overhead_rows_shape():
+    out = bench.lbfgs_overhead(n=2000, m=3, iters=5, repeats=1, scipy_ok=False)
+    assert len(out) == 1 and out[0]["method"] == "lbfgs-overhead" and out[0]["nit"] == 5
+    assert KEYS <= set(out[0])

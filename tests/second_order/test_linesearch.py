@@ -1,0 +1,70 @@
+"""Line searches: the conditions they promise, and clean failures."""
+import math
+
+import numpy as np
+import pytest
+
+from fastopt.second_order import line_search_armijo, line_search_wolfe
+from fastopt.problems import ChainedRosenbrock, mgh_problems
+
+
+def _wolfe_holds(r, f0, gtd0, c1, c2):
+    return r.f <= f0 + c1 * r.t * gtd0 and abs(r.gtd) <= c2 * abs(gtd0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")   # overflow at huge trial steps
+@pytest.mark.parametrize("c2", [0.9, 0.1])
+@pytest.mark.parametrize("t0", [1e-3, 1.0, 1e3])
+def test_strong_wolfe_on_the_bank(c2, t0):
+    for p in mgh_problems():
+        f0, g0 = p.fun_grad(p.x0)
+        d = -g0 / max(1.0, np.abs(g0).max())
+        r = line_search_wolfe(p.fun_grad, p.x0, d, f0, g0, t0=t0, c2=c2, maxiter=40)
+        assert r.success, (p.name, r.message)
+        assert r.f < f0
+        if r.wolfe:
+            assert _wolfe_holds(r, f0, g0 @ d, 1e-4, c2), p.name
+        np.testing.assert_allclose(r.x, p.x0 + r.t * d)
+
+
+def test_strong_wolfe_counts_and_quadratic():
+    fg = lambda x: (float(x @ x), 2 * x)
+    x = np.array([3.0, -4.0])
+    r = line_search_wolfe(fg, x, -2 * x, *fg(x))
+    assert r.wolfe and r.nfev == 2 and r.t == pytest.approx(0.5, rel=1e-3)
+
+
+def test_strong_wolfe_steps_back_from_non_finite_values():
+    def fg(x):
+        if x[0] > 2:
+            return math.inf, np.full(1, np.nan)
+        return float((x[0] - 1.5) ** 2), 2 * (x - 1.5)
+    x = np.zeros(1)
+    r = line_search_wolfe(fg, x, np.ones(1), *fg(x), t0=100.0)
+    assert r.success and r.wolfe and 0 < r.t <= 2
+
+
+def test_strong_wolfe_failure_is_reported():
+    fg = lambda x: (float(x[0]), np.ones(1))         # slope claims descent, f increases
+    r = line_search_wolfe(fg, np.zeros(1), np.ones(1), 0.0, -np.ones(1), gtd0=-1.0)
+    assert not r.success and not r.wolfe and r.message and r.t == 0.0
+    assert r.nfev <= 20
+
+
+def test_line_searches_reject_ascent_directions():
+    fg = lambda x: (float(x @ x), 2 * x)
+    x = np.ones(2)
+    with pytest.raises(ValueError, match="descent"):
+        line_search_wolfe(fg, x, x, *fg(x))
+    with pytest.raises(ValueError, match="descent"):
+        line_search_armijo(lambda x: float(x @ x), x, x, 2.0, 4.0)
+    with pytest.raises(ValueError, match="c1 < c2"):
+        line_search_wolfe(fg, x, -x, *fg(x), c1=0.5, c2=0.1)
+
+
+def test_armijo_backtracks_to_sufficient_decrease():
+    p = ChainedRosenbrock(10)
+    f0, g0 = p.fun_grad(p.x0)
+    r = line_search_armijo(p.fun, p.x0, -g0, f0, float(g0 @ -g0), t0=1.0)
+    assert r.wolfe and r.f <= f0 + 1e-4 * r.t * float(g0 @ -g0)
+    assert 0 < r.t < 1 and r.g is None and r.nfev < 30

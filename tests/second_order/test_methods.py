@@ -1,0 +1,122 @@
+"""Every method reaches the known minima; evaluation counts are pinned (about +-20%) so
+that regressions in the line searches or the methods show up."""
+import warnings
+
+import numpy as np
+import pytest
+
+import fastopt
+from fastopt import problems
+
+
+def _solve(p, method, **kw):
+    return fastopt.minimize(p.fun_grad, p.x0, jac=True, method=method, hess=p.hess,
+                            hessp=p.hessp, **kw)
+
+
+def _pinned(actual, expected):
+    assert 0.8 * expected - 2 <= actual <= 1.2 * expected + 2, (actual, expected)
+
+
+# (problem, nit, nfev, nhev) measured with the defaults
+PINNED = {
+    "lbfgs": [("rosenbrock", 37, 45, 0), ("wood", 85, 110, 0), ("beale", 15, 16, 0),
+              ("helical_valley", 29, 33, 0), ("watson", 51, 55, 0), ("chebyquad", 21, 27, 0),
+              ("powell_badly_scaled", 165, 202, 0)],
+    "newton": [("rosenbrock", 22, 29, 22), ("wood", 40, 57, 40), ("beale", 6, 7, 6),
+               ("helical_valley", 10, 14, 10), ("brown_dennis", 8, 9, 8), ("watson", 11, 12, 11),
+               ("powell_badly_scaled", 96, 116, 96)],
+    "hessian-free": [("rosenbrock", 75, 127, 201), ("beale", 12, 16, 30),
+                     ("helical_valley", 22, 44, 68), ("brown_dennis", 14, 18, 39),
+                     ("watson", 16, 17, 62), ("freudenstein_roth", 9, 10, 21)],
+    "cg": [("rosenbrock", 22, 68, 0), ("wood", 93, 181, 0), ("beale", 12, 30, 0),
+           ("helical_valley", 30, 74, 0), ("freudenstein_roth", 15, 35, 0)],
+}
+CASES = [(m, *c) for m, cs in PINNED.items() for c in cs]
+
+
+@pytest.mark.parametrize("method,name,nit,nfev,nhev", CASES,
+                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
+def test_reaches_known_minimum_with_pinned_counts(method, name, nit, nfev, nhev):
+    p = problems.get(name)
+    r = _solve(p, method)
+    assert r.success and r.status == 0, r.message
+    assert p.solved(r.fun), (r.fun, p.minima())
+    _pinned(r.nit, nit)
+    _pinned(r.nfev, nfev)
+    _pinned(r.nhev, nhev)
+    assert r.njev <= r.nfev + 1
+
+
+@pytest.mark.parametrize("method,expected", [("lbfgs", 30), ("newton", 32)])
+def test_solved_count_on_the_mgh_set(method, expected):
+    solved = 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for p in problems.mgh_problems():
+            solved += p.solved(_solve(p, method).fun)
+    assert solved >= expected
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "hessian-free", "cg"])
+def test_scalable_problems(method):
+    for p in (problems.ExtendedRosenbrock(2000), problems.BroydenTridiagonalN(2000),
+              problems.Quadratic(2000, cond=1e3)):
+        r = _solve(p, method, options={"gtol": 1e-6})
+        assert r.success, (p.name, r.message)
+        if p.name == "broyden_tridiagonal_n" and method == "lbfgs":
+            # L-BFGS (and SciPy's L-BFGS-B) end in a local minimum, f = 0.7125
+            assert np.abs(p.grad(r.x)).max() < 1e-4 and r.fun == pytest.approx(0.7125, abs=1e-3)
+        else:
+            assert p.solved(r.fun, atol=1e-8), (p.name, r.fun)
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "newton", "hessian-free", "cg"])
+def test_float32_stays_float32(method):
+    p = problems.ChainedRosenbrock(6)
+    x0 = p.x0.astype(np.float32)
+    r = fastopt.minimize(p.fun_grad, x0, jac=True, method=method, hess=p.hess,
+                         hessp=p.hessp, options={"gtol": 1e-3})
+    assert r.x.dtype == np.float32 and r.jac.dtype == np.float32
+    assert r.success, r.message
+    assert r.fun < 1e-4 or abs(r.fun - 3.9739405) < 1e-4      # global or local minimum
+
+
+def test_newton_modifies_an_indefinite_hessian():
+    # f = x^4/4 - x^2/2 + y^2: H(0.1, 1) has a negative eigenvalue
+    def fg(x):
+        return (x[0] ** 4 / 4 - x[0] ** 2 / 2 + x[1] ** 2,
+                np.array([x[0] ** 3 - x[0], 2 * x[1]]))
+    hess = lambda x: np.diag([3 * x[0] ** 2 - 1, 2.0])
+    r = fastopt.minimize(fg, [0.1, 1.0], jac=True, hess=hess, method="newton")
+    assert r.success and abs(abs(r.x[0]) - 1) < 1e-6 and abs(r.x[1]) < 1e-6
+
+
+def test_newton_armijo_and_finite_difference_hessian():
+    p = problems.get("beale")
+    r1 = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="newton",
+                          options={"line_search": "armijo"}, hess=p.hess)
+    r2 = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="newton")      # no hess
+    for r in (r1, r2):
+        assert r.success and p.solved(r.fun)
+    assert r2.nhev == 0 and r2.njev > r2.nit * 2          # n gradients per Hessian
+
+
+def test_hessian_free_without_hessp_uses_gradient_differences():
+    p = problems.ExtendedRosenbrock(100)
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="hessian-free")
+    assert r.success and p.solved(r.fun) and r.nhev == 0
+
+
+@pytest.mark.parametrize("backtrack", ["martens", False])
+def test_hessian_free_backtracking_modes(backtrack):
+    p = problems.get("rosenbrock")
+    r = _solve(p, "hessian-free", options={"backtrack": backtrack})
+    assert r.success and p.solved(r.fun)
+
+
+def test_cg_hager_zhang():
+    p = problems.get("rosenbrock")
+    r = _solve(p, "cg", options={"beta": "hz"})
+    assert r.success and p.solved(r.fun)
+    assert r.nfev < 150

@@ -1,0 +1,152 @@
+"""fastopt.minimize: result fields, callbacks, limits, bad input."""
+import math
+
+import numpy as np
+import pytest
+
+import fastopt
+from fastopt import problems
+from fastopt.second_order import STATUS, OptimizeResult
+
+METHODS = ["lbfgs", "newton", "hessian-free", "cg"]
+FIELDS = {"x", "fun", "jac", "nit", "nfev", "njev", "nhev", "status", "success", "message"}
+
+
+def _quad(x):
+    return float((x - 3) @ (x - 3)), 2 * (x - 3)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_result_fields_for_every_method(method):
+    r = fastopt.minimize(_quad, np.zeros(3), jac=True, method=method)
+    assert isinstance(r, OptimizeResult) and FIELDS <= set(r)
+    assert r.success and r.status == 0 and r.message.startswith("converged")
+    np.testing.assert_allclose(r.x, 3.0, atol=1e-6)
+    assert r.fun == r["fun"] and isinstance(r.nit, int)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_jac_forms_and_args(method):
+    f = lambda x, a: float((x - a) @ (x - a))
+    g = lambda x, a: 2 * (x - a)
+    for kw in (dict(jac=g), dict(jac=None), dict(jac="2-point")):
+        r = fastopt.minimize(f, np.zeros(2), args=(1.5,), method=method, **kw)
+        assert r.success, (kw, r.message)
+        np.testing.assert_allclose(r.x, 1.5, atol=1e-4)
+    r = fastopt.minimize(f, np.zeros(2), args=1.5, method=method)          # args not a tuple
+    assert r.success
+
+
+def test_finite_difference_gradient_counts_function_evaluations():
+    r = fastopt.minimize(lambda x: float(x @ x), np.ones(4))
+    assert r.success and r.nfev >= 5 * r.njev - 1                           # n + 1 per gradient
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_callbacks_both_styles_and_stop_iteration(method):
+    p = problems.get("rosenbrock")
+    seen = []
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, hessp=p.hessp,
+                         method=method, callback=lambda xk: seen.append(xk.copy()))
+    assert len(seen) == r.nit
+    results = []
+    def cb(intermediate_result):
+        results.append(intermediate_result.fun)
+        if len(results) == 3:
+            raise StopIteration
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, hessp=p.hessp,
+                         method=method, callback=cb)
+    assert r.status == 99 and not r.success and r.nit == 3 and "callback" in r.message
+    assert results[-1] == r.fun
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_limits_end_the_run(method):
+    p = problems.ChainedRosenbrock(20)
+    kw = dict(jac=True, hess=p.hess, hessp=p.hessp, method=method)
+    r = fastopt.minimize(p.fun_grad, p.x0, options={"maxiter": 3}, **kw)
+    assert r.status == 1 and not r.success and r.nit == 3 and "maxiter" in r.message
+    r = fastopt.minimize(p.fun_grad, p.x0, options={"maxfun": 7}, **kw)
+    assert r.status == 2 and not r.success and r.nfev <= 7 and "maxfun" in r.message
+    assert r.fun <= p.fun(p.x0)
+
+
+def test_line_search_failure_returns_best_point_with_a_message():
+    # the gradient is wrong (sign flipped in one coordinate): no descent along -g
+    def fg(x):
+        return float(x @ x), np.array([2 * x[0], -2 * x[1]])
+    r = fastopt.minimize(fg, [1.0, 1.0], jac=True)
+    assert r.status == 3 and not r.success
+    assert "line search" in r.message and r.fun <= 2.0
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_non_finite_values(method):
+    with pytest.raises(ValueError, match="x0"):
+        fastopt.minimize(_quad, [0.0, np.nan], jac=True, method=method)
+    with pytest.raises(ValueError, match="not finite"):
+        fastopt.minimize(lambda x: (math.inf, x), [1.0], jac=True, method=method)
+    # f becomes NaN beyond x = 2: the searches step back and still converge
+    def fg(x):
+        if x[0] > 2:
+            return math.nan, np.full(1, np.nan)
+        return float((x[0] - 1.9) ** 2), 2 * (x - 1.9)
+    r = fastopt.minimize(fg, [0.0], jac=True, hess=lambda x: np.eye(1) * 2, method=method)
+    assert r.success and abs(r.x[0] - 1.9) < 1e-5
+
+
+def test_bad_input_is_rejected_clearly():
+    with pytest.raises(ValueError, match="unknown method"):
+        fastopt.minimize(_quad, [1.0], jac=True, method="bfgs")
+    with pytest.raises(ValueError, match="unknown option.*'foo'.*valid options"):
+        fastopt.minimize(_quad, [1.0], jac=True, options={"foo": 1})
+    with pytest.raises(ValueError, match="maxcor"):
+        fastopt.minimize(_quad, [1.0], jac=True, options={"maxcor": 0})
+    with pytest.raises(ValueError, match="maxiter"):
+        fastopt.minimize(_quad, [1.0], jac=True, options={"maxiter": -1})
+    with pytest.raises(ValueError, match="one-dimensional"):
+        fastopt.minimize(_quad, np.ones((2, 2)), jac=True)
+    with pytest.raises(TypeError, match="complex"):
+        fastopt.minimize(_quad, [1j], jac=True)
+    with pytest.raises(TypeError, match="callable"):
+        fastopt.minimize(3, [1.0])
+    with pytest.raises(ValueError, match="shape"):
+        fastopt.minimize(lambda x: (1.0, np.ones(3)), [1.0, 2.0], jac=True)
+    with pytest.raises(ValueError, match="scalar"):
+        fastopt.minimize(lambda x: x, [1.0, 2.0])
+    with pytest.raises(TypeError, match="pair"):
+        fastopt.minimize(lambda x: 1.0, [1.0], jac=True)
+    with pytest.raises(ValueError, match="line_search"):
+        fastopt.minimize(_quad, [1.0], jac=True, method="newton",
+                         options={"line_search": "exact"})
+    with pytest.raises(ValueError, match="hess returned shape"):
+        fastopt.minimize(_quad, [1.0, 1.0], jac=True, method="newton",
+                         hess=lambda x: np.eye(3))
+    with pytest.raises(ValueError, match="tol"):
+        fastopt.minimize(_quad, [1.0], jac=True, tol=-1)
+
+
+def test_x0_is_not_modified_and_dtype_rules():
+    x0 = np.zeros(3)
+    r = fastopt.minimize(_quad, x0, jac=True)
+    assert np.all(x0 == 0) and r.x is not x0
+    r = fastopt.minimize(_quad, [0, 0], jac=True)                      # integers -> float64
+    assert r.x.dtype == np.float64
+    r = fastopt.minimize(_quad, np.zeros(2, np.float32), jac=True)
+    assert r.x.dtype == np.float32
+
+
+def test_tol_sets_gtol_and_already_optimal_start():
+    loose = fastopt.minimize(_quad, np.zeros(3), jac=True, method="cg", tol=1e-1)
+    tight = fastopt.minimize(_quad, np.zeros(3), jac=True, method="cg", tol=1e-10)
+    assert np.abs(tight.jac).max() <= 1e-10 and tight.nit >= loose.nit
+    r = fastopt.minimize(_quad, np.full(3, 3.0), jac=True)
+    assert r.success and r.nit == 0 and r.nfev == 1
+
+
+def test_status_table_and_repr():
+    assert set(STATUS) == {0, 1, 2, 3, 4, 5, 99}
+    r = fastopt.minimize(_quad, np.zeros(2), jac=True)
+    assert "success" in repr(r) and "fun" in dir(r)
+    with pytest.raises(AttributeError):
+        r.no_such_field

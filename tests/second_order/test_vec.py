@@ -1,0 +1,108 @@
+"""The compiled vector kernels against NumPy and the textbook two-loop recursion."""
+import numpy as np
+import pytest
+
+import fastopt
+from fastopt.second_order import _vec
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 2048, 5000, 70001])
+def test_multidot_and_combine_match_numpy(dtype, n):
+    rng = np.random.default_rng(n)
+    V = [rng.standard_normal(n).astype(dtype) for _ in range(3)]
+    W = [rng.standard_normal(n).astype(dtype) for _ in range(2)]
+    D = _vec.multidot(V, W)
+    ref = np.array([[v.astype(np.float64) @ w.astype(np.float64) for w in W] for v in V])
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(D, ref, rtol=tol, atol=tol * n)
+    out = np.empty(n, dtype)
+    dot = _vec.combine([0.5, -2.0, 3.0], V, out, W[0])
+    expect = 0.5 * V[0].astype(np.float64) - 2 * V[1] + 3 * V[2]
+    np.testing.assert_allclose(out, expect.astype(dtype), rtol=tol, atol=tol)
+    assert out.dtype == dtype
+    assert dot == pytest.approx(float(out.astype(np.float64) @ W[0]), rel=1e-6, abs=1e-6)
+    assert _vec.absmax(V[0]) == np.abs(V[0]).max()
+
+
+def test_combine_may_write_into_an_input():
+    x = np.arange(5000.0)
+    d = np.ones(5000)
+    _vec.combine((1.0, 2.0), (x, d), x)                 # x += 2 d, in place
+    np.testing.assert_array_equal(x, np.arange(5000.0) + 2)
+
+
+def test_results_do_not_depend_on_thread_count():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(300_000), rng.standard_normal(300_000)
+    old = fastopt.get_num_threads()
+    try:
+        fastopt.set_num_threads(1)
+        one = _vec.multidot([a, b], [a])
+        fastopt.set_num_threads(2)
+        two = _vec.multidot([a, b], [a])
+    finally:
+        fastopt.set_num_threads(old)
+    np.testing.assert_array_equal(one, two)
+
+
+def test_kernels_reject_bad_arrays():
+    with pytest.raises(TypeError):
+        _vec.multidot([np.ones(3)], [np.ones(3, np.float32)])
+    with pytest.raises(ValueError):
+        _vec.multidot([np.ones(3)], [np.ones(4)])
+    with pytest.raises(TypeError):
+        _vec.multidot([np.ones(3, np.int64)], [np.ones(3, np.int64)])
+    with pytest.raises(ValueError):
+        _vec.combine([1.0], [np.ones(3)], np.ones((3, 1)))
+    with pytest.raises(ValueError):
+        _vec.LBFGSMemory(0, 3, np.float64)
+
+
+def _two_loop(pairs, g):
+    q = g.copy()
+    alphas = []
+    for s, y in reversed(pairs):
+        a = (s @ q) / (s @ y)
+        alphas.append(a)
+        q -= a * y
+    s, y = pairs[-1]
+    r = (s @ y) / (y @ y) * q
+    for (s, y), a in zip(pairs, reversed(alphas)):
+        b = (y @ r) / (s @ y)
+        r += (a - b) * s
+    return -r
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-11), (np.float32, 2e-4)])
+def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol):
+    rng = np.random.default_rng(3)
+    n, m = 300, 4
+    A = np.diag(rng.uniform(1, 20, n))
+    mem = _vec.LBFGSMemory(m, n, dtype)
+    x = rng.standard_normal(n).astype(dtype)
+    g = (A @ x).astype(dtype)
+    pairs = []
+    d = np.empty(n, dtype)
+    for _ in range(9):                                  # wraps the ring twice
+        x1 = (x - 0.05 * g + 0.01 * rng.standard_normal(n)).astype(dtype)
+        g1 = (A @ x1).astype(dtype)
+        stored, sy, yy = mem.update(x1, x, g1, g)
+        assert stored
+        pairs = (pairs + [((x1 - x).astype(np.float64), (g1 - g).astype(np.float64))])[-m:]
+        x, g = x1, g1
+        gtd = mem.direction(g, d)
+        ref = _two_loop(pairs, g.astype(np.float64))
+        np.testing.assert_allclose(d, ref, rtol=tol, atol=tol * np.abs(ref).max())
+        assert gtd == pytest.approx(float(g.astype(np.float64) @ d), rel=1e-5)
+    assert mem.k == m
+
+
+def test_lbfgs_memory_skips_pairs_without_positive_curvature():
+    mem = _vec.LBFGSMemory(3, 2, np.float64)
+    x0, x1 = np.zeros(2), np.array([1.0, 0.0])
+    stored, sy, yy = mem.update(x1, x0, np.array([-1.0, 0.0]), np.zeros(2))   # s.y < 0
+    assert not stored and sy == -1.0 and mem.k == 0
+    d = np.empty(2)
+    assert mem.direction(np.array([1.0, 2.0]), d) == -5.0
+    np.testing.assert_array_equal(d, [-1.0, -2.0])
