@@ -1,0 +1,1 @@
+"""Benchmark cases and the ``python -m fastopt bench`` command."""
