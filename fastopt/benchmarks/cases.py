@@ -151,7 +151,9 @@ class Case:
 
     ``steps`` maps implementation name -> a callable doing one step (each has already run
     once, so state exists and the timings are of steady-state steps); ``skipped`` maps
-    implementation name -> the reason it is not there.
+    implementation name -> the reason it is not there.  ``optimizer`` is the fastopt
+    optimizer and ``state`` its state arrays (one list per name of ``algorithm.state``),
+    which every implementation shares.
     """
 
     algorithm: Algorithm
@@ -161,6 +163,8 @@ class Case:
     grads: list
     steps: dict = field(default_factory=dict)
     skipped: dict = field(default_factory=dict)
+    optimizer: object = None
+    state: list = None
 
     @property
     def elements(self):
@@ -206,6 +210,7 @@ def build_case(algorithm, size, dtype="float32", implementations=IMPLEMENTATIONS
     opt.step(glist)
     state = [[opt.state[i][name] for i in range(len(params))] for name in algo.state]
     case.steps["fastopt"] = lambda: opt.step(glist)
+    case.optimizer, case.state = opt, state
 
     builders = {
         "fastopt.functional": _functional, "bound": _bound, "numpy": _numpy,
@@ -343,15 +348,54 @@ def _calibrate(step, min_sample):
     return max(1, math.ceil(min_sample / max(dt, 1e-9)))
 
 
-def time_interleaved(steps, repeat=15, min_sample=2e-3, max_time=None):
+def cache_bytes():
+    """Bytes of the CPU caches a flush must evict: last-level plus all L2 (Linux sysfs;
+    64 MiB where it cannot be read)."""
+    import glob
+    import os
+    total = 0
+    for idx in glob.glob("/sys/devices/system/cpu/cpu*/cache/index[23]"):
+        try:
+            with open(os.path.join(idx, "size")) as f:
+                text = f.read().strip()
+            with open(os.path.join(idx, "shared_cpu_list")) as f:
+                shared = f.read().strip()
+            cpu = int(idx.split("/cpu/cpu")[1].split("/")[0])
+        except (OSError, ValueError):
+            continue
+        first = int(shared.replace("-", ",").split(",")[0]) if shared else cpu
+        if first != cpu:  # count a shared cache once, at its first CPU
+            continue
+        scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:], 1)
+        total += int(text.rstrip("KMG")) * scale
+    return total or (64 << 20)
+
+
+class CacheFlusher:
+    """``flush()`` writes a buffer twice the size of the caches, evicting the arrays of the
+    previous step: the next step then reads them from memory (a *cold* step)."""
+
+    def __init__(self, nbytes=None):
+        self.buffer = np.zeros((2 * (nbytes or cache_bytes())) // 8, dtype=np.float64)
+
+    def __call__(self):
+        self.buffer += 1.0
+
+
+def time_interleaved(steps, repeat=15, min_sample=2e-3, max_time=None, flush=None):
     """Time each callable of ``steps`` (name -> callable), interleaved round-robin.
 
     Returns name -> list of per-call times in seconds (one per repetition).  Repetition r
     runs the implementations in order starting at index r (mod their number).  ``max_time``
     (seconds) stops after the repetition that exceeds it, with at least 3 repetitions.
+    ``flush``: a callable run (untimed) before every sample, e.g. :class:`CacheFlusher`;
+    then every sample is one call (``min_sample`` is ignored).
     """
     names = list(steps)
-    number = {n: _calibrate(steps[n], min_sample) for n in names}
+    if flush is None:
+        number = {n: _calibrate(steps[n], min_sample) for n in names}
+    else:
+        number = dict.fromkeys(names, 1)
     samples = {n: [] for n in names}
     enabled = gc.isenabled()
     gc.disable()
@@ -361,6 +405,8 @@ def time_interleaved(steps, repeat=15, min_sample=2e-3, max_time=None):
             for k in range(len(names)):
                 n = names[(r + k) % len(names)]
                 f, m = steps[n], number[n]
+                if flush is not None:
+                    flush()
                 t0 = time.perf_counter()
                 for _ in range(m):
                     f()

@@ -96,6 +96,10 @@ def build_parser():
                         "largest cases)")
     p.add_argument("--format", choices=["text", "markdown"], default="text",
                    help="table format on stdout (default: text)")
+    p.add_argument("--cold", action="store_true",
+                   help="evict the CPU caches before every timed step (one step per sample), "
+                        "so every step reads its arrays from memory; default: back-to-back "
+                        "steps, where arrays that fit in the caches stay there")
     p.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     return p
 
@@ -144,9 +148,9 @@ def _implementations(args):
 class Progress:
     """One updating status line on stderr (a plain line per step when not a terminal)."""
 
-    def __init__(self, total, stream=sys.stderr):
-        self.total, self.done, self.stream = total, 0, stream
-        self.tty = stream.isatty()
+    def __init__(self, total, stream=None):
+        self.total, self.done, self.stream = total, 0, stream or sys.stderr
+        self.tty = self.stream.isatty()
         self.start = time.perf_counter()
 
     def __call__(self, *what):
@@ -176,21 +180,22 @@ def run_first_order(args, progress=None):
     impls = _implementations(args)
     scaling = args.threads if args.threads else (
         None if args.quick else sorted({1, os.cpu_count() or 1}))
-    memory_cases = [] if args.no_memory else [
-        t for t in triples if t[1] == "1048576" and t[2] == "float32"
-        and (not args.quick or t[0] == "adam")]
+    memory_cases = [] if args.no_memory else _memory_cases(triples, args.quick)
     total = len(triples) + len(memory_cases) + (len(scaling) if scaling else 0)
     progress = progress or Progress(total)
     progress.total = total
     threads = fastopt.get_num_threads()
     rows, mem_rows, scale_rows = [], [], []
+    flush = C.CacheFlusher() if args.cold else None
     for a, size, dtype in triples:
         progress(f"timing {a} {size} {dtype}")
         case = C.build_case(a, size, dtype, impls)
         samples = C.time_interleaved(case.steps, repeat=_repeat(args, size),
                                      min_sample=2e-3 if args.quick else 5e-3,
-                                     max_time=10 if args.quick else 40)
+                                     max_time=10 if args.quick else 40, flush=flush)
         rows += C.summarize(case, samples, threads)
+        for r in rows[-len(samples) - len(case.skipped):]:
+            r["cache"] = "cold" if args.cold else "warm"
         del case, samples
         progress.step(f"timed {a} {size} {dtype}")
     for a, size, dtype in memory_cases:
@@ -226,6 +231,21 @@ def run_first_order(args, progress=None):
                 torch.set_num_threads(torch_threads)
     progress.close()
     return rows, mem_rows, scale_rows
+
+
+def _memory_cases(triples, quick):
+    """Memory is measured at 1,048,576 float32 elements (else the smallest size run): every
+    algorithm in a full run, Adam (or the first algorithm) in a quick one."""
+    f32 = [t for t in triples if t[2] == "float32"] or triples
+    if not f32:
+        return []
+    sizes = [t[1] for t in f32]
+    size = "1048576" if "1048576" in sizes else min(
+        sizes, key=lambda s: sum(int(np.prod(x)) for x in C.SIZES[s]))
+    out = [t for t in f32 if t[1] == size]
+    if quick:
+        out = [t for t in out if t[0] == "adam"] or out[:1]
+    return out
 
 
 def _torch_module():
