@@ -26,7 +26,8 @@ Each implementation's traffic is counted as its algorithm's *own* bytes: a step 
 ``w`` arrays (parameter and state) reads ``w + 1`` (plus the gradient), so it moves
 ``(2 w + 1) * itemsize`` bytes per element (Adam float32: 28).  Effective bandwidth is those
 bytes over the median time; fraction of the bound is the bound's time over the
-implementation's time.
+implementation's time, and ``vs_fastopt`` the implementation's time over fastopt's, each the
+median of the ratios within a repetition (robust to load that comes and goes).
 
 :func:`time_interleaved` times the implementations of a case round-robin: each repetition
 runs every implementation once (``number`` calls, so that one sample lasts at least
@@ -419,11 +420,18 @@ def time_interleaved(steps, repeat=15, min_sample=2e-3, max_time=None, flush=Non
     return samples
 
 
+def _paired_ratio(num, den):
+    """Median over repetitions of num[r] / den[r]: both were timed in the same repetition,
+    so a burst of load from elsewhere that slows one repetition cancels out of its ratio."""
+    if not num or not den:
+        return None
+    return float(np.median(np.asarray(num) / np.asarray(den)))
+
+
 def summarize(case, samples, threads):
-    """Rows (dicts) for a timed case: medians, ratios against fastopt, GB/s, bound fraction."""
+    """Rows (dicts) for a timed case: median times; ratios against fastopt and fractions of
+    the bound as medians of per-repetition ratios (see :func:`_paired_ratio`); GB/s."""
     med = {n: float(np.median(s)) for n, s in samples.items()}
-    base = med.get("fastopt")
-    bound = med.get("bound")
     nbytes = case.bytes_per_step
     rows = []
     for n, s in samples.items():
@@ -441,10 +449,11 @@ def summarize(case, samples, threads):
             "q1_s": float(np.percentile(s, 25)),
             "q3_s": float(np.percentile(s, 75)),
             "repeat": len(s),
+            "samples_s": [float(x) for x in s],
             "bytes": nbytes,
             "gb_per_s": nbytes / t / 1e9,
-            "vs_fastopt": t / base if base else None,
-            "bound_fraction": bound / t if bound else None,
+            "vs_fastopt": _paired_ratio(s, samples.get("fastopt")),
+            "bound_fraction": _paired_ratio(samples.get("bound"), s),
         })
     for n, why in case.skipped.items():
         rows.append({"algorithm": case.algorithm.name, "size": case.size,
