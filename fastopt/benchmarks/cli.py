@@ -98,8 +98,9 @@ def build_parser():
                    help="table format on stdout (default: text)")
     p.add_argument("--cold", action="store_true",
                    help="evict the CPU caches before every timed step (one step per sample), "
-                        "so every step reads its arrays from memory; default: back-to-back "
-                        "steps, where arrays that fit in the caches stay there")
+                        "so every step reads its arrays from memory, and pays the TLB misses "
+                        "of a cold start too (in a VM these can dominate); default: "
+                        "back-to-back steps, where arrays that fit in the caches stay there")
     p.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     return p
 

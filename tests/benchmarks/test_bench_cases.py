@@ -136,6 +136,5 @@ def test_summarize():
 def test_cache_flusher_is_larger_than_the_caches():
     flush = C.CacheFlusher(nbytes=1 << 16)
     assert flush.buffer.nbytes == 2 << 16
-    flush()
-    assert flush.buffer[0] == 1.0
+    assert flush() == flush.buffer.size  # reads every element
     assert C.cache_bytes() > 0
