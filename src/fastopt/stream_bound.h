@@ -14,7 +14,14 @@
  * store to x_0 changes g and will not vectorize), w a compile-time constant at each call site
  * of the always-inline loop, and FO_CLONES for AVX-512 / AVX2 / baseline.  The benchmark's
  * Cython driver (fastopt/benchmarks/_bound.pyx) splits the elements across OpenMP threads the
- * way fastopt/_kernels/_step.pyx does.  Plain C, no Python.h. */
+ * way fastopt/_kernels/_step.pyx does.  Plain C, no Python.h.
+ *
+ * The loop runs in blocks of 128 elements, one array after another within a block (the
+ * compiler vectorizes and fully unrolls each inner loop: 8 AVX-512 vectors, 512 bytes, per
+ * array in a burst).  Measured on the project's 2-core AMD EPYC, Adam's pattern at 33,554,432
+ * float32 elements: 12.2 ms (2 threads) and 24.7 ms (1 thread) blocked, against 21.3 ms and
+ * 42.2 ms for the plain element-by-element loop -- the plain loop is not the machine's limit
+ * (DeepSpeed's CPU Adam, which loads 8 vectors per array at a time, beat it by 15-35%). */
 #ifndef FASTOPT_STREAM_BOUND_H
 #define FASTOPT_STREAM_BOUND_H
 
@@ -30,7 +37,16 @@
                                            const T *FO_RESTRICT g, const T a, const T b,     \
                                            const int w)                                      \
     {                                                                                        \
-        for (ptrdiff_t i = 0; i < n; i++) {                                                  \
+        ptrdiff_t i = 0;                                                                     \
+        for (; i + 128 <= n; i += 128) {                                                     \
+            T d[128];                                                                        \
+            for (int j = 0; j < 128; j++) d[j] = b * g[i + j];                               \
+            for (int j = 0; j < 128; j++) x0[i + j] = a * x0[i + j] + d[j];                  \
+            if (w > 1) for (int j = 0; j < 128; j++) x1[i + j] = a * x1[i + j] + d[j];       \
+            if (w > 2) for (int j = 0; j < 128; j++) x2[i + j] = a * x2[i + j] + d[j];       \
+            if (w > 3) for (int j = 0; j < 128; j++) x3[i + j] = a * x3[i + j] + d[j];       \
+        }                                                                                    \
+        for (; i < n; i++) {                                                                 \
             const T d = b * g[i];                                                            \
             x0[i] = a * x0[i] + d;                                                           \
             if (w > 1) x1[i] = a * x1[i] + d;                                                \
