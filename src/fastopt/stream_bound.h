@@ -19,9 +19,10 @@
  * The loop runs in blocks of 128 elements, one array after another within a block (the
  * compiler vectorizes and fully unrolls each inner loop: 8 AVX-512 vectors, 512 bytes, per
  * array in a burst).  Measured on the project's 2-core AMD EPYC, Adam's pattern at 33,554,432
- * float32 elements: 12.2 ms (2 threads) and 24.7 ms (1 thread) blocked, against 21.3 ms and
- * 42.2 ms for the plain element-by-element loop -- the plain loop is not the machine's limit
- * (DeepSpeed's CPU Adam, which loads 8 vectors per array at a time, beat it by 15-35%). */
+ * float32 elements (one interleaved run, shared machine): 12.2 ms (2 threads) and 24.7 ms
+ * (1 thread) blocked, against 21.3 ms and 42.2 ms for the plain element-by-element loop; a
+ * later, busier run gave 18.4 ms blocked.  The plain loop is not the machine's limit:
+ * DeepSpeed's CPU Adam, which loads 8 vectors per array at a time, beat it by 15-35%. */
 #ifndef FASTOPT_STREAM_BOUND_H
 #define FASTOPT_STREAM_BOUND_H
 
