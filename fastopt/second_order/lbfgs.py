@@ -72,10 +72,10 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
                               f"found no lower point ({ls.message}); the gradient may be "
                               "inaccurate, or f is flat to rounding error here")
         nit += 1
-        mem.update(ls.x, x, ls.g, g)
+        mem.update(ls.x, x, ls.g, g)         # also gives max |g| of the new point
         f_old = f
         x, f, g = ls.x, ls.f, ls.g
-        gn = gnorm(g)
+        gn = mem.gmax
         stop = run.check(x, f, g, nit, gn, gtol)
         if stop is None and ls.limit:
             stop = run.limit_message()
