@@ -101,6 +101,13 @@ class Objective:
             raise ValueError(f"{where} returned shape {g.shape}, expected ({self.n},)")
         return np.ascontiguousarray(g.reshape(self.n), dtype=self.dtype)
 
+    @staticmethod
+    def _own(g, x):
+        """g, copied when it shares memory with x: the methods reuse the arrays they pass
+        as x for later trial points, and a gradient such as ``lambda x: x`` must not change
+        with them."""
+        return g.copy() if np.may_share_memory(g, x) else g
+
     def _fd_grad(self, x, f):
         g = np.empty(self.n, self.dtype)
         xh = x.copy()
@@ -120,7 +127,7 @@ class Objective:
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError("with jac=True, fun must return a pair (f, gradient)")
             self.njev += 1
-            return _scalar(out[0], "fun"), self._vector(out[1], "fun's gradient")
+            return _scalar(out[0], "fun"), self._own(self._vector(out[1], "fun's gradient"), x)
         f = _scalar(self._call_fun(x), "fun")
         self.njev += 1
         if self.jac_mode == "callable":
@@ -129,7 +136,7 @@ class Objective:
                 g = self.jac(x, *self.args)
             finally:
                 self.user_time += time.perf_counter() - t
-            return f, self._vector(g, "jac")
+            return f, self._own(self._vector(g, "jac"), x)
         if not np.isfinite(f):
             return f, np.full(self.n, np.nan, self.dtype)
         return f, self._fd_grad(x, f)      # its fun calls are timed one by one

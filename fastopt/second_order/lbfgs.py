@@ -42,6 +42,7 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
     f, g = first_point(obj, x)
     mem = _vec.LBFGSMemory(int(maxcor), x.size, x.dtype)
     d = np.empty_like(x)
+    work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
     if int(ftol_iters) != ftol_iters or ftol_iters < 1:
         raise ValueError(f"ftol_iters must be a positive integer, got {ftol_iters!r}")
     nit = small = 0
@@ -59,7 +60,7 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
             t0 = 1.0
         try:
             ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
-                                   maxiter=int(maxls))
+                                   maxiter=int(maxls), work=work)
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
         if not ls.success:
@@ -74,6 +75,8 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
         nit += 1
         mem.update(ls.x, x, ls.g, g)         # also gives max |g| of the new point
         f_old = f
+        if ls.x is not x:                    # the old point's buffer takes the next trials
+            work = [x, work[1] if ls.x is work[0] else work[0]]
         x, f, g = ls.x, ls.f, ls.g
         gn = mem.gmax
         stop = run.check(x, f, g, nit, gn, gtol)
