@@ -6,6 +6,13 @@ two passes over the history, initial scaling ``gamma = s.y / y.y``, pairs with
 ``s.y <= eps y.y`` skipped), then a strong Wolfe line search (Moré–Thuente, c1 = 1e-4,
 c2 = 0.9) from ``t = 1`` (``t = 1 / ||g||`` on the first iteration, as L-BFGS-B).
 
+Vector work per iteration: the direction pass (reads the history and g, writes d and
+gives g.d), per line-search trial ``x + t d`` and ``g_t . d``, and the update pass, which
+forms the new pair and computes every inner product the next direction needs and
+max |g| in one read of the history.  The trial points go into two reused buffers (no
+array is allocated in the loop); fun therefore receives arrays that are overwritten
+later (copy x to keep it).
+
 Stops (status 0) when ``max |g_i| <= gtol`` (1e-5) or when the relative reduction
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` in ``ftol_iters`` consecutive
 iterations.  L-BFGS-B uses the same test with ``ftol = 2.2e-9`` and one iteration; on the
