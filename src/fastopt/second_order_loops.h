@@ -318,7 +318,25 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
             const FO_T *FO_RESTRICT gb = g + lo;
             for (ptrdiff_t k = 0; k < len; k++) acc[k] = 0.0;
             if (cg != 0.0) FO_FN(fo_axpy_block)(len, cg, gb, acc);
-            for (int i = 0; i < nv; i++)
+            int i = 0;
+            for (; i + 4 <= nv; i += 4) {
+                if (c[i] != 0.0 && c[i + 1] != 0.0 && c[i + 2] != 0.0 && c[i + 3] != 0.0) {
+                    /* the same additions in the same order, acc read and written once */
+                    const FO_T *FO_RESTRICT v0 = tile + (ptrdiff_t)slot[i] * T;
+                    const FO_T *FO_RESTRICT v1 = tile + (ptrdiff_t)slot[i + 1] * T;
+                    const FO_T *FO_RESTRICT v2 = tile + (ptrdiff_t)slot[i + 2] * T;
+                    const FO_T *FO_RESTRICT v3 = tile + (ptrdiff_t)slot[i + 3] * T;
+                    const double c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
+                    for (ptrdiff_t k = 0; k < len; k++)
+                        acc[k] = (((acc[k] + c0 * (double)v0[k]) + c1 * (double)v1[k])
+                                  + c2 * (double)v2[k]) + c3 * (double)v3[k];
+                } else {
+                    for (int j = i; j < i + 4; j++)
+                        if (c[j] != 0.0)
+                            FO_FN(fo_axpy_block)(len, c[j], tile + (ptrdiff_t)slot[j] * T, acc);
+                }
+            }
+            for (; i < nv; i++)
                 if (c[i] != 0.0)
                     FO_FN(fo_axpy_block)(len, c[i], tile + (ptrdiff_t)slot[i] * T, acc);
             FO_T *FO_RESTRICT o = d + lo;
