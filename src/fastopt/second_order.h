@@ -19,7 +19,9 @@
 #define FASTOPT_SECOND_ORDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "fastopt/omp_shim.h"
 #include "fastopt/simd.h"
 
@@ -59,15 +61,19 @@ typedef float fo_v8f __attribute__((vector_size(32)));
 #endif
 
 #define FO_T float
+#define FO_UT uint32_t
 #define FO_FN(name) name##_f32
 #include "fastopt/second_order_loops.h"
 #undef FO_T
+#undef FO_UT
 #undef FO_FN
 
 #define FO_T double
+#define FO_UT uint64_t
 #define FO_FN(name) name##_f64
 #include "fastopt/second_order_loops.h"
 #undef FO_T
+#undef FO_UT
 #undef FO_FN
 
 #endif

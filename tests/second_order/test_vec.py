@@ -120,6 +120,12 @@ def test_lbfgs_memory_gmax_propagates_nan_and_rejects_bad_vectors():
     g1[2500] = np.nan
     mem.update(x1, x0, g1, g0)
     assert np.isnan(mem.gmax)
+    g1[2500] = -np.inf
+    mem.update(x1, x0, g1, g0)
+    assert mem.gmax == np.inf
+    g1[2500] = -3.0
+    mem.update(x1, x0, g1.astype(np.float64), g0)
+    assert mem.gmax == 3.0
     with pytest.raises(ValueError):
         mem.update(x1[:10], x0[:10], g1[:10], g0[:10])
     with pytest.raises(TypeError):
