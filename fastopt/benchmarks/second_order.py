@@ -24,7 +24,8 @@ import warnings
 
 import numpy as np
 
-__all__ = ["collect", "format_table", "plot_profile", "lbfgs_overhead"]
+__all__ = ["collect", "format_table", "plot_profile", "lbfgs_overhead", "hf_vs_newton_cg",
+           "format_hf_vs_newton_cg"]
 
 FASTOPT_METHODS = ("lbfgs", "newton", "hessian-free", "cg")
 SCIPY_METHODS = ("L-BFGS-B", "BFGS", "CG", "Newton-CG", "trust-krylov")
@@ -161,6 +162,42 @@ def lbfgs_overhead(n=100_000, m=10, iters=60, repeats=5, scipy_ok=True):
                          overhead_s=statistics.median(v[0] for v in vals),
                          message=f"per iteration, median of {repeats}, m={m}"))
     return rows
+
+
+def hf_vs_newton_cg(sizes=(1000, 10_000), problems_=None):
+    """Hessian-free against SciPy's Newton-CG at a matched final gradient norm: SciPy's
+    Newton-CG runs with its defaults; fastopt's Hessian-free then runs with ``gtol`` set to
+    the max |g_i| Newton-CG ended with.  One dict per problem: ``problem, n, gtol,
+    hf_evals, ncg_evals`` (gradients + Hessian-vector products, ``njev + nhev``),
+    ``hf_nit, ncg_nit, hf_fun, ncg_fun, hf_ok, ncg_ok`` (reported success)."""
+    from scipy.optimize import minimize
+    from fastopt import problems
+    import fastopt
+    rows = []
+    for n in sizes:
+        for p in (problems_ or problems.scalable_problems)(n):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                r = minimize(p.fun_grad, p.x0, jac=True, method="Newton-CG", hessp=p.hessp)
+                gtol = float(np.max(np.abs(p.grad(r.x))))
+                h = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="hessian-free",
+                                     hessp=p.hessp, options={"gtol": gtol})
+            rows.append(dict(problem=p.name, n=p.n, gtol=gtol, hf_evals=h.njev + h.nhev,
+                             ncg_evals=int(r.njev + r.nhev), hf_nit=h.nit, ncg_nit=int(r.nit),
+                             hf_fun=float(h.fun), ncg_fun=float(r.fun), hf_ok=bool(h.success),
+                             ncg_ok=bool(r.success)))
+    return rows
+
+
+def format_hf_vs_newton_cg(rows):
+    """The rows of :func:`hf_vs_newton_cg` as a text table."""
+    lines = [f"{'problem':24s} {'n':>6s} {'gtol':>8s} {'HF':>7s} {'Newton-CG':>9s} "
+             f"{'HF nit':>6s} {'NCG nit':>7s} {'HF f':>10s} {'NCG f':>10s}"]
+    for r in rows:
+        lines.append(f"{r['problem'][:24]:24s} {r['n']:6d} {r['gtol']:8.1e} {r['hf_evals']:7d} "
+                     f"{r['ncg_evals']:9d} {r['hf_nit']:6d} {r['ncg_nit']:7d} "
+                     f"{r['hf_fun']:10.3e} {r['ncg_fun']:10.3e}")
+    return "\n".join(lines)
 
 
 def _evals(row):

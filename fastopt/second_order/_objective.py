@@ -78,6 +78,7 @@ class Objective:
         self.hess_fun, self.hessp_fun = hess, hessp
         self.maxfun = maxfun
         self.nfev = self.njev = self.nhev = 0
+        self._kept = None
         self.user_time = 0.0
         self.fd_step = float(np.sqrt(np.finfo(self.dtype).eps))
 
@@ -101,6 +102,13 @@ class Objective:
             raise ValueError(f"{where} returned shape {g.shape}, expected ({self.n},)")
         return np.ascontiguousarray(g.reshape(self.n), dtype=self.dtype)
 
+    @staticmethod
+    def _own(g, x):
+        """g, copied when it shares memory with x: the methods reuse the arrays they pass
+        as x for later trial points, and a gradient such as ``lambda x: x`` must not change
+        with them."""
+        return g.copy() if np.may_share_memory(g, x) else g
+
     def _fd_grad(self, x, f):
         g = np.empty(self.n, self.dtype)
         xh = x.copy()
@@ -115,12 +123,13 @@ class Objective:
     # -------------------------------------------------------------------- interface
     def fg(self, x):
         """``(f(x), grad f(x))``: f a float (maybe non-finite), the gradient x's dtype."""
+        self._kept = None
         if self.jac_mode == "fun":
             out = self._call_fun(x)
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError("with jac=True, fun must return a pair (f, gradient)")
             self.njev += 1
-            return _scalar(out[0], "fun"), self._vector(out[1], "fun's gradient")
+            return _scalar(out[0], "fun"), self._own(self._vector(out[1], "fun's gradient"), x)
         f = _scalar(self._call_fun(x), "fun")
         self.njev += 1
         if self.jac_mode == "callable":
@@ -129,19 +138,43 @@ class Objective:
                 g = self.jac(x, *self.args)
             finally:
                 self.user_time += time.perf_counter() - t
-            return f, self._vector(g, "jac")
+            return f, self._own(self._vector(g, "jac"), x)
         if not np.isfinite(f):
             return f, np.full(self.n, np.nan, self.dtype)
         return f, self._fd_grad(x, f)      # its fun calls are timed one by one
 
-    def f(self, x):
-        """``f(x)`` only (with ``jac=True`` the gradient is computed and dropped)."""
+    def f(self, x, keep=False):
+        """``f(x)`` only.  With ``jac=True`` the gradient comes along; ``keep=True`` keeps
+        it for :meth:`kept_grad` (it is counted in ``njev`` only if taken), else it is
+        dropped."""
+        self._kept = None
         if self.jac_mode == "fun":
             out = self._call_fun(x)
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError("with jac=True, fun must return a pair (f, gradient)")
+            if keep:
+                self._kept = (x, out[1])
             return _scalar(out[0], "fun")
         return _scalar(self._call_fun(x), "fun")
+
+    def kept_grad(self, x):
+        """The gradient at x: the one :meth:`f` kept when x is the point of the last call
+        (``jac=True``; no new evaluation, one more ``njev``), else a new evaluation
+        (:meth:`grad`).  Methods use it to count a gradient only where they use one, as
+        SciPy does (its ``njev`` counts gradient requests)."""
+        kept, self._kept = getattr(self, "_kept", None), None
+        if kept is not None and kept[0] is x:
+            self.njev += 1
+            return self._own(self._vector(kept[1], "fun's gradient"), x)
+        if self.jac_mode == "callable":
+            self.njev += 1
+            t = time.perf_counter()
+            try:
+                g = self.jac(x, *self.args)
+            finally:
+                self.user_time += time.perf_counter() - t
+            return self._own(self._vector(g, "jac"), x)
+        return self.grad(x)
 
     def grad(self, x):
         """The gradient alone (costs a function evaluation when the two come together)."""

@@ -36,6 +36,21 @@ cdef extern from "fastopt/second_order.h" nogil:
                        double* out, const double* w, double* dot, int nt)
     double fo_absmax_f32(ptrdiff_t n, const float* v)
     double fo_absmax_f64(ptrdiff_t n, const double* v)
+    int fo_lbfgs_update_f32(ptrdiff_t n, ptrdiff_t B, float* H, int ns, int nv,
+                            const int* slot, int ps, int py, const float* x1,
+                            const float* x0, const float* g1, const float* g0,
+                            double* out, double* gmax, int nt)
+    int fo_lbfgs_update_f64(ptrdiff_t n, ptrdiff_t B, double* H, int ns, int nv,
+                            const int* slot, int ps, int py, const double* x1,
+                            const double* x0, const double* g1, const double* g0,
+                            double* out, double* gmax, int nt)
+    int fo_lbfgs_direction_f32(ptrdiff_t n, ptrdiff_t B, const float* H, int ns, int nv,
+                               const int* slot, const double* c, double cg,
+                               const float* g, float* d, double* gtd, int nt)
+    int fo_lbfgs_direction_f64(ptrdiff_t n, ptrdiff_t B, const double* H, int ns, int nv,
+                               const int* slot, const double* c, double cg,
+                               const double* g, double* d, double* gtd, int nt)
+    int FO_LB_TILE
 
 
 cdef inline int _kind(cnp.ndarray a) except -1:
@@ -162,10 +177,11 @@ cdef class LBFGSMemory:
 
     The recursion only needs inner products, so they are kept: the m x m tables ``s_i . y_j``
     (i older than j) and ``y_i . y_j``, and ``s_i . g``, ``y_i . g`` for the current gradient.
-    :meth:`update` forms the new pair and computes, in one multi-dot pass over the history,
-    ``S^T g1, Y^T g1, S^T y_new, Y^T y_new``; :meth:`direction` runs the recursion on those
-    scalars (O(m^2)) and forms ``d = -H g = c_g g + sum_i (a_i s_i + b_i y_i)`` in a second
-    pass.  The arithmetic is the two-loop recursion's, regrouped:
+    :meth:`update` forms the new pair and, in the same pass over the history (one read of
+    every stored vector), computes ``S^T g1, Y^T g1, S^T y_new, Y^T y_new`` and
+    ``max |g1_i|`` (:attr:`gmax`); :meth:`direction` runs the recursion on those scalars
+    (O(m^2)) and forms ``d = -H g = c_g g + sum_i (a_i s_i + b_i y_i)`` and ``g . d`` in a
+    second pass.  The arithmetic is the two-loop recursion's, regrouped:
 
         loop 1 (newest to oldest):  alpha_i = rho_i (s_i.g - sum_{j newer} alpha_j s_i.y_j)
         gamma = s.y / y.y of the newest pair
@@ -176,11 +192,20 @@ cdef class LBFGSMemory:
     A pair is stored only when ``s.y > eps * y.y`` (eps the dtype's machine epsilon), which
     keeps H positive definite.  The ring holds m + 1 slots so a rejected pair never evicts
     the oldest kept one.
+
+    Storage: one buffer of ``2 (m + 1)`` slots laid out by blocks of B = 2048 elements (block
+    b of every slot, then block b + 1 of every slot, ...), so each pass reads the history
+    as one contiguous stream (src/fastopt/second_order.h).  :meth:`pair` returns a stored
+    pair as ordinary vectors.
     """
     cdef readonly int m
     cdef readonly Py_ssize_t n
-    cdef readonly object S, Y           # (m + 1, n) arrays of x's dtype
+    cdef readonly Py_ssize_t block     # B
+    cdef object H                       # (nblocks, 2 (m + 1), B) array of x's dtype
+    cdef void* Hp
+    cdef int kind
     cdef int* live                      # slots, oldest first
+    cdef int* slots                     # scratch: the slots a pass reads
     cdef readonly int k                 # number of stored pairs
     cdef int spare
     cdef double* SY                     # SY[a*(m+1)+b] = s_a . y_b
@@ -188,32 +213,43 @@ cdef class LBFGSMemory:
     cdef double* Sg
     cdef double* Yg
     cdef double* alpha
+    cdef double* beta
+    cdef double* coef
+    cdef double* D
     cdef double eps
-    cdef list S_rows, Y_rows
+    cdef readonly double gmax           # max |g1_i| of the last update (NaN if g1 has a NaN)
 
     def __cinit__(self, int m, Py_ssize_t n, dtype):
         if m < 1:
             raise ValueError(f"the memory size m must be >= 1, got {m}")
+        if n < 1:
+            raise ValueError(f"the dimension n must be >= 1, got {n}")
         cdef int M = m + 1
-        self.live = <int*>malloc(sizeof(int) * M)
-        self.SY = <double*>malloc(sizeof(double) * (2 * M * M + 3 * M))
+        self.live = <int*>malloc(sizeof(int) * 3 * M)
+        self.SY = <double*>malloc(sizeof(double) * (2 * M * M + 11 * M))
         if self.live == NULL or self.SY == NULL:
             raise MemoryError()
+        self.slots = self.live + M
         self.YY = self.SY + M * M
         self.Sg = self.YY + M * M
         self.Yg = self.Sg + M
         self.alpha = self.Yg + M
+        self.beta = self.alpha + M
+        self.coef = self.beta + M
+        self.D = self.coef + 2 * M      # 2 * (2M) doubles
 
     def __init__(self, int m, Py_ssize_t n, dtype):
         dt = np.dtype(dtype)
         if dt != np.float32 and dt != np.float64:
             raise TypeError(f"dtype must be float32 or float64, got {dt}")
         self.m, self.n = m, n
-        self.S = np.zeros((m + 1, n), dt)
-        self.Y = np.zeros((m + 1, n), dt)
-        self.S_rows = [self.S[i] for i in range(m + 1)]
-        self.Y_rows = [self.Y[i] for i in range(m + 1)]
+        self.kind = 0 if dt == np.float32 else 1
+        self.block = min(<Py_ssize_t>FO_LB_TILE, n)
+        nb = (n + self.block - 1) // self.block
+        self.H = np.zeros((nb, 2 * (m + 1), self.block), dt)
+        self.Hp = cnp.PyArray_DATA(<cnp.ndarray>self.H)
         self.eps = float(np.finfo(dt).eps)
+        self.gmax = 0.0
         self.reset()
 
     def __dealloc__(self):
@@ -225,29 +261,70 @@ cdef class LBFGSMemory:
         self.k = 0
         self.spare = 0
 
+    cdef int _vector_ok(self, object a) except -1:
+        if not isinstance(a, cnp.ndarray):
+            raise TypeError(f"expected an ndarray, got {type(a).__name__}")
+        if _kind(<cnp.ndarray>a) != self.kind:
+            raise TypeError("the vectors must have the memory's dtype")
+        if cnp.PyArray_DIM(<cnp.ndarray>a, 0) != self.n:
+            raise ValueError(f"expected vectors of length {self.n}")
+        return 0
+
+    def pair(self, int i):
+        """``(s, y)`` of the i-th stored pair (0 = oldest), as new 1-D arrays."""
+        if not 0 <= i < self.k:
+            raise IndexError(f"pair {i} of {self.k}")
+        cdef int a = self.live[i], M = self.m + 1
+        H = self.H
+        s = H[:, a, :].reshape(-1)[:self.n].copy()
+        y = H[:, M + a, :].reshape(-1)[:self.n].copy()
+        return s, y
+
     def update(self, x1, x0, g1, g0):
         """Form ``s = x1 - x0, y = g1 - g0``; store the pair if ``s.y > eps y.y``.  Also
-        computes the inner products of the history with ``g1`` for :meth:`direction`.
-        Returns ``(stored, s.y, y.y)``."""
-        cdef int M = self.m + 1, p = self.spare, i, a, k = self.k
-        s_new, y_new = self.S_rows[p], self.Y_rows[p]
-        combine((1.0, -1.0), (x1, x0), s_new)
-        combine((1.0, -1.0), (g1, g0), y_new)
-        V = [self.S_rows[self.live[i]] for i in range(k)] + [s_new]
-        V += [self.Y_rows[self.live[i]] for i in range(k)] + [y_new]
-        cdef double[:, ::1] D = multidot(V, [g1, y_new])
+        computes the inner products of the history with ``g1`` for :meth:`direction` and
+        :attr:`gmax` = max |g1_i|, all in one pass.  Returns ``(stored, s.y, y.y)``."""
+        for v in (x1, x0, g1, g0):
+            self._vector_ok(v)
+        cdef int M = self.m + 1, p = self.spare, i, a, k = self.k, nv = 2 * k + 2, rc
+        cdef int* sl = self.slots
+        for i in range(k):
+            sl[i] = self.live[i]
+            sl[k + 1 + i] = M + self.live[i]
+        sl[k] = p
+        sl[2 * k + 1] = M + p
+        cdef double* D = self.D
+        cdef double gm = 0.0
+        cdef void* px1 = _data(x1)
+        cdef void* px0 = _data(x0)
+        cdef void* pg1 = _data(g1)
+        cdef void* pg0 = _data(g0)
+        cdef int nt = get_num_threads()
+        with nogil:
+            if self.kind == 0:
+                rc = fo_lbfgs_update_f32(self.n, self.block, <float*>self.Hp, 2 * M, nv, sl,
+                                         p, M + p, <float*>px1, <float*>px0, <float*>pg1,
+                                         <float*>pg0, D, &gm, nt)
+            else:
+                rc = fo_lbfgs_update_f64(self.n, self.block, <double*>self.Hp, 2 * M, nv, sl,
+                                         p, M + p, <double*>px1, <double*>px0, <double*>pg1,
+                                         <double*>pg0, D, &gm, nt)
+        if rc != 0:
+            raise MemoryError()
+        self.gmax = gm
+        # D[2 i + 0] = v_i . g1, D[2 i + 1] = v_i . y_new, v = (S_live, s_new, Y_live, y_new)
         for i in range(k + 1):
             a = self.live[i] if i < k else p
-            self.Sg[a] = D[i, 0]
-            self.Yg[a] = D[k + 1 + i, 0]
-        cdef double sy = D[k, 1], yy = D[2 * k + 1, 1]
+            self.Sg[a] = D[2 * i]
+            self.Yg[a] = D[2 * (k + 1 + i)]
+        cdef double sy = D[2 * k + 1], yy = D[2 * (2 * k + 1) + 1]
         if not (sy > self.eps * yy and isfinite(sy) and isfinite(yy)):
             return False, sy, yy
         for i in range(k):
             a = self.live[i]
-            self.SY[a * M + p] = D[i, 1]
-            self.YY[a * M + p] = D[k + 1 + i, 1]
-            self.YY[p * M + a] = D[k + 1 + i, 1]
+            self.SY[a * M + p] = D[2 * i + 1]
+            self.YY[a * M + p] = D[2 * (k + 1 + i) + 1]
+            self.YY[p * M + a] = D[2 * (k + 1 + i) + 1]
         self.SY[p * M + p] = sy
         self.YY[p * M + p] = yy
         if k == self.m:             # full: the oldest slot becomes the spare
@@ -265,43 +342,55 @@ cdef class LBFGSMemory:
         """``d[:] = -H g`` (H the L-BFGS inverse-Hessian approximation, ``H = I`` with no
         pairs); returns ``g . d``.  Requires the inner products of the last :meth:`update`
         (or none stored), with the same ``g``."""
-        cdef int M = self.m + 1, k = self.k, i, j, a, b
-        cdef double acc, gamma, beta
-        if k == 0:
-            return combine((-1.0,), (g,), d, g)
+        self._vector_ok(g)
+        self._vector_ok(d)
+        if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>d):
+            raise ValueError("d must be writeable")
+        cdef int M = self.m + 1, k = self.k, i, j, a, b, rc
+        cdef double acc, gamma = 1.0, cg = -1.0, gtd = 0.0
         cdef double* al = self.alpha
-        cdef list coefs = [0.0] * (2 * k + 1)
-        for i in range(k - 1, -1, -1):
-            a = self.live[i]
-            acc = self.Sg[a]
-            for j in range(i + 1, k):
-                acc -= al[j] * self.SY[a * M + self.live[j]]
-            al[i] = acc / self.SY[a * M + a]
-        a = self.live[k - 1]
-        gamma = self.SY[a * M + a] / self.YY[a * M + a]
-        cdef double* bt = <double*>malloc(sizeof(double) * k)
-        if bt == NULL:
+        cdef double* bt = self.beta
+        cdef double* c = self.coef
+        cdef int* sl = self.slots
+        if k > 0:
+            for i in range(k - 1, -1, -1):
+                a = self.live[i]
+                acc = self.Sg[a]
+                for j in range(i + 1, k):
+                    acc -= al[j] * self.SY[a * M + self.live[j]]
+                al[i] = acc / self.SY[a * M + a]
+            a = self.live[k - 1]
+            gamma = self.SY[a * M + a] / self.YY[a * M + a]
+            for i in range(k):
+                a = self.live[i]
+                acc = self.Yg[a]
+                for j in range(k):
+                    acc -= al[j] * self.YY[a * M + self.live[j]]
+                acc *= gamma
+                for j in range(i):
+                    b = self.live[j]
+                    acc += (al[j] - bt[j]) * self.SY[b * M + a]
+                bt[i] = acc / self.SY[a * M + a]
+            cg = -gamma
+            for i in range(k):
+                c[i] = -(al[i] - bt[i])
+                c[k + i] = gamma * al[i]
+                sl[i] = self.live[i]
+                sl[k + i] = M + self.live[i]
+        cdef void* pg = _data(g)
+        cdef void* pd = _data(d)
+        cdef int nt = get_num_threads()
+        with nogil:
+            if self.kind == 0:
+                rc = fo_lbfgs_direction_f32(self.n, self.block, <float*>self.Hp, 2 * M, 2 * k,
+                                            sl, c, cg, <float*>pg, <float*>pd, &gtd, nt)
+            else:
+                rc = fo_lbfgs_direction_f64(self.n, self.block, <double*>self.Hp, 2 * M,
+                                            2 * k, sl, c, cg, <double*>pg, <double*>pd,
+                                            &gtd, nt)
+        if rc != 0:
             raise MemoryError()
-        for i in range(k):
-            a = self.live[i]
-            acc = self.Yg[a]
-            for j in range(k):
-                acc -= al[j] * self.YY[a * M + self.live[j]]
-            acc *= gamma
-            for j in range(i):
-                b = self.live[j]
-                acc += (al[j] - bt[j]) * self.SY[b * M + a]
-            bt[i] = acc / self.SY[a * M + a]
-        V = [g]
-        coefs[0] = -gamma
-        for i in range(k):
-            coefs[1 + i] = -(al[i] - bt[i])
-            coefs[1 + k + i] = gamma * al[i]
-            V.append(self.S_rows[self.live[i]])
-        for i in range(k):
-            V.append(self.Y_rows[self.live[i]])
-        free(bt)
-        return combine(coefs, V, d, g)
+        return gtd
 
     def gamma(self):
         """``s.y / y.y`` of the newest stored pair (1.0 with none)."""

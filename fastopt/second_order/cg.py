@@ -36,6 +36,7 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
         return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
     d = np.empty_like(x)
     y = np.empty_like(x)
+    work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
     gtd = _vec.combine((-1.0,), (g,), d, g)
     gg = -gtd
     t0 = 1.0 / math.sqrt(gg)
@@ -43,7 +44,7 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
     while True:
         try:
             ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
-                                   maxiter=int(maxls))
+                                   maxiter=int(maxls), work=work)
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
         if not ls.success:
@@ -70,6 +71,8 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
             else:
                 b = 0.0
         f_old = f
+        if ls.x is not x:                    # the old point's buffer takes the next trials
+            work = [x, work[1] if ls.x is work[0] else work[0]]
         x, f, g, gg = ls.x, ls.f, g_new, gg_new
         gn = gnorm(g)
         stop = run.check(x, f, g, nit, gn, gtol)

@@ -7,7 +7,14 @@ Each outer iteration approximately minimizes the damped quadratic model
 with linear conjugate gradients on Hessian-vector products (the user's ``hessp``; else
 ``hess(x) @ p``; else a forward difference of gradients, one gradient per product):
 
-* warm start from ``decay * p_prev`` (``decay = 0.95``) when that lowers the model;
+* warm start from ``decay * p_prev`` (``decay = 0.95``) when that lowers the model.  The
+  warm start costs one product, so it is only tried when the curvature of the previous
+  solution, ``p_prev.(A_prev + lam_prev I) p_prev`` (known from the previous CG run), moved
+  to the current lambda, predicts a model decrease:
+  ``decay g.p_prev + decay^2/2 (p_prev.(A_prev + lam_prev I)p_prev + (lam - lam_prev) p_prev.p_prev) < 0``.
+  Near a minimum ``g.p_prev ~ 0`` and the start would be rejected anyway (on extended
+  Rosenbrock, n = 1000, 73 of 75 warm starts were; the prediction agreed with the
+  actual model value in all but 2 of 2889 outer iterations on chained Rosenbrock);
 * CG stops on negative curvature (``p . A p <= 0``: the iterate so far is used, or ``-g``
   on the first CG step), on Martens' relative-progress rule -- after i > k iterations,
   ``k = max(10, 0.1 i)``, stop when ``q(p_i) < 0`` and
@@ -25,6 +32,11 @@ with linear conjugate gradients on Hessian-vector products (the user's ``hessp``
   (undamped model): ``lambda *= 3/2`` when ``rho < 1/4``, ``lambda *= 2/3`` when
   ``rho > 3/4``; ``lambda_0 = 1e-3`` (option ``damping``), never below ``1e-12``;
 * an Armijo backtracking line search (c1 = 1e-4) on the chosen ``p`` from ``t = 1``.
+
+Trial points (``x + p``, the backtracking iterates, the Armijo steps) are evaluated for f
+only; the gradient is taken once per iteration, at the accepted point (with ``jac=True``
+from the call that gave f there, so ``njev = nit + 1``).  ``njev + nhev`` is what the
+comparison with SciPy's Newton-CG counts.
 
 Stops when ``max |g_i| <= gtol`` (status 0); status 3 after ``max_failures`` (10)
 consecutive outer iterations without decrease.
@@ -61,8 +73,8 @@ def _backtrack_steps(limit):
 def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
     """Approximately minimize ``q(p) = g.p + 1/2 p.(A + lam I)p`` by CG (A through ``Av``).
 
-    Returns ``(p, q, pp, stored, n_products, reason)``: the last iterate, its damped model
-    value, ``p.p``, a list of ``(i, p_i, q_i, p_i.p_i)`` for the CG steps in ``keep``, the
+    Returns ``(p, q, pp, pAp, stored, n_products, reason)``: the last iterate, its damped
+    model value, ``p.p``, ``p.(A + lam I)p`` (NaN for the steepest-descent fallback), a list of ``(i, p_i, q_i, p_i.p_i)`` for the CG steps in ``keep``, the
     number of products and why CG stopped.
     """
     b = np.negative(g)
@@ -119,7 +131,10 @@ def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
             break
         _vec.combine((1.0, rr_new / rr), (r, d), d)
         rr = rr_new
-    return p, q, _vec.dot(p, p), stored, nprod, reason
+    if math.isnan(q):
+        return p, q, _vec.dot(p, p), math.nan, stored, nprod, reason
+    D = _vec.multidot([p], [b, r, p])
+    return p, q, D[0, 2], D[0, 0] - D[0, 1], stored, nprod, reason     # p.(A+lam I)p = p.(b-r)
 
 
 def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, backtrack,
@@ -143,8 +158,18 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
         try:
             xc, gc = x, g
             eta = min(0.5, math.sqrt(math.sqrt(_vec.dot(g, g))))
-            x0 = None if p_prev is None or decay == 0 else decay * p_prev
-            p, qd, pp, stored, _, reason = truncated_cg(
+            x0 = None
+            if p_prev is not None and decay > 0:
+                # the warm start costs a product; take it only when the last curvature
+                # p.(A_prev + lam_prev I)p, shifted to the current lam, predicts that
+                # decay * p_prev lowers the model (near a minimum g.p_prev ~ 0, and it
+                # would not)
+                q_pred = decay * _vec.dot(g, p_prev) + 0.5 * decay * decay * (
+                    pAp_prev + (lam - lam_prev) * pp_prev)
+                if not q_pred >= 0:              # also when the curvature is unknown (NaN)
+                    x0 = decay * p_prev
+            lam_prev = lam
+            p, qd, pp, pAp_prev, stored, _, reason = truncated_cg(
                 lambda v: obj.hessp(xc, v, gc), g, lam, x0, int(cg_maxiter), cg_eps, eta, keep)
             if math.isnan(qd):                                 # steepest descent fallback
                 D = _vec.multidot([p], [g])
@@ -153,25 +178,25 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
             else:
                 gtp = _vec.dot(g, p)
                 q_model = qd - 0.5 * lam * pp                      # undamped model value
-            p_prev = p
+            p_prev, pp_prev = p, pp
             # CG-iterate backtracking: the last iterate, then (backtrack="martens" always,
             # "fallback" only when it gives no sufficient decrease) earlier ones while f drops
             x_try = np.empty_like(x)
             _vec.combine((1.0, 1.0), (x, p), x_try)
-            f_try, g_try = obj.fg(x_try)
-            chosen = (p, f_try, q_model, gtp, x_try, g_try)
+            f_try = obj.f(x_try, keep=True)          # its gradient is taken only if kept
+            chosen = (p, f_try, q_model, gtp, x_try)
             go_back = backtrack == "martens" or (
                 backtrack == "fallback" and not (f_try <= f + c1 * min(gtp, 0.0)))
             if go_back and math.isfinite(qd):
                 for (_, p_i, q_i, _) in reversed(stored):
                     xi = np.empty_like(x)
                     _vec.combine((1.0, 1.0), (x, p_i), xi)
-                    fi = obj.f(xi)
+                    fi = obj.f(xi, keep=True)
                     if not fi < chosen[1]:
                         break
                     gtp_i = _vec.dot(g, p_i)
-                    chosen = (p_i, fi, q_i - 0.5 * lam * _vec.dot(p_i, p_i), gtp_i, xi, None)
-            p_c, f_c, q_c, gtp_c, x_c, g_c = chosen
+                    chosen = (p_i, fi, q_i - 0.5 * lam * _vec.dot(p_i, p_i), gtp_i, xi)
+            p_c, f_c, q_c, gtp_c, x_c = chosen
             rho = (f_c - f) / q_c if q_c < 0 else -math.inf
             if not math.isfinite(rho) or rho < 0.25:
                 lam *= 1.5
@@ -185,15 +210,15 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
                 continue
             # Armijo line search along the chosen p, reusing f(x + p)
             if math.isfinite(f_c) and f_c <= f + c1 * gtp_c:
-                x_new, f_new, g_new = x_c, f_c, g_c
+                x_new, f_new = x_c, f_c
             else:
                 if math.isfinite(f_c):
                     den = 2.0 * (f_c - f - gtp_c)
                     t0 = min(max(-gtp_c / den if den > 0 else 0.5, 0.1), 0.5)
                 else:
                     t0 = 0.5
-                ls = line_search_armijo(obj.f, x, p_c, f, gtp_c, t0=t0, c1=c1,
-                                        maxiter=int(maxls))
+                ls = line_search_armijo(lambda z: obj.f(z, keep=True), x, p_c, f, gtp_c,
+                                        t0=t0, c1=c1, maxiter=int(maxls))
                 if not ls.success:
                     if ls.limit:
                         return run.result(x, f, g, nit, *run.limit_message())
@@ -205,9 +230,8 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
                                           f"truncated-Newton step in {failures} consecutive "
                                           f"iterations ({ls.message})")
                     continue
-                x_new, f_new, g_new = ls.x, ls.f, None
-            if g_new is None:
-                f_new, g_new = obj.fg(x_new)
+                x_new, f_new = ls.x, ls.f
+            g_new = obj.kept_grad(x_new)     # no new evaluation when x_new was the last one
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
         failures = 0

@@ -6,6 +6,13 @@ two passes over the history, initial scaling ``gamma = s.y / y.y``, pairs with
 ``s.y <= eps y.y`` skipped), then a strong Wolfe line search (Moré–Thuente, c1 = 1e-4,
 c2 = 0.9) from ``t = 1`` (``t = 1 / ||g||`` on the first iteration, as L-BFGS-B).
 
+Vector work per iteration: the direction pass (reads the history and g, writes d and
+gives g.d), per line-search trial ``x + t d`` and ``g_t . d``, and the update pass, which
+forms the new pair and computes every inner product the next direction needs and
+max |g| in one read of the history.  The trial points go into two reused buffers (no
+array is allocated in the loop); fun therefore receives arrays that are overwritten
+later (copy x to keep it).
+
 Stops (status 0) when ``max |g_i| <= gtol`` (1e-5) or when the relative reduction
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` in ``ftol_iters`` consecutive
 iterations.  L-BFGS-B uses the same test with ``ftol = 2.2e-9`` and one iteration; on the
@@ -42,6 +49,7 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
     f, g = first_point(obj, x)
     mem = _vec.LBFGSMemory(int(maxcor), x.size, x.dtype)
     d = np.empty_like(x)
+    work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
     if int(ftol_iters) != ftol_iters or ftol_iters < 1:
         raise ValueError(f"ftol_iters must be a positive integer, got {ftol_iters!r}")
     nit = small = 0
@@ -59,7 +67,7 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
             t0 = 1.0
         try:
             ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
-                                   maxiter=int(maxls))
+                                   maxiter=int(maxls), work=work)
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
         if not ls.success:
@@ -72,10 +80,12 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
                               f"found no lower point ({ls.message}); the gradient may be "
                               "inaccurate, or f is flat to rounding error here")
         nit += 1
-        mem.update(ls.x, x, ls.g, g)
+        mem.update(ls.x, x, ls.g, g)         # also gives max |g| of the new point
         f_old = f
+        if ls.x is not x:                    # the old point's buffer takes the next trials
+            work = [x, work[1] if ls.x is work[0] else work[0]]
         x, f, g = ls.x, ls.f, ls.g
-        gn = gnorm(g)
+        gn = mem.gmax
         stop = run.check(x, f, g, nit, gn, gtol)
         if stop is None and ls.limit:
             stop = run.limit_message()

@@ -61,10 +61,28 @@ class LineSearchResult:
                 f"success={self.success}, wolfe={self.wolfe}, message={self.message!r})")
 
 
-def _trial(x, d, t):
-    xt = np.empty_like(x)
+def _trial(x, d, t, out=None):
+    """``x + t d``, written into ``out`` (a new array when None)."""
+    xt = np.empty_like(x) if out is None else out
     _vec.combine((1.0, t), (x, d), xt)
     return xt
+
+
+def _check_work(work, x):
+    """The two scratch arrays a search may write its trial points into (None: allocate)."""
+    if work is None:
+        return None
+    work = list(work)
+    if len(work) != 2 or work[0] is work[1]:
+        raise ValueError("work must be two distinct arrays")
+    for w in work:
+        if not (isinstance(w, np.ndarray) and w.shape == x.shape and w.dtype == x.dtype
+                and w.flags.c_contiguous and w.flags.writeable):
+            raise ValueError("each work array must be a writeable C-contiguous array of "
+                             "x's shape and dtype")
+        if np.may_share_memory(w, x):
+            raise ValueError("the work arrays must not overlap x")
+    return work
 
 
 def _check_start(f0, gtd0, t0):
@@ -169,14 +187,17 @@ def _step(stx, fx, dx, sty, fy, dy, stp, fp, dp, brackt, stpmin, stpmax):
 
 
 def line_search_wolfe(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol=0.1,
-                      tmin=0.0, tmax=1e10, maxiter=20):
+                      tmin=0.0, tmax=1e10, maxiter=20, work=None):
     """Strong Wolfe line search of Moré–Thuente type (see the module doc).
 
     Parameters: ``fg(x) -> (f, g)``; ``x, d`` the point and a descent direction (1-D
     float32/float64 arrays); ``f0, g0`` value and gradient at x; ``gtd0 = g0 . d``
     (computed when None); ``t0`` first trial step; ``c1 < c2`` the Wolfe constants;
     ``xtol`` relative width of the interval of uncertainty below which the search stops;
-    ``[tmin, tmax]`` the allowed steps; ``maxiter`` evaluations at most.
+    ``[tmin, tmax]`` the allowed steps; ``maxiter`` evaluations at most; ``work``: None
+    (each trial point is a new array) or two arrays like x that the trial points are
+    written into, in turn, never overwriting the lowest point so far (the returned ``x`` is
+    then one of them, or x itself).
 
     Returns a :class:`LineSearchResult`.  ``wolfe`` is True when both conditions hold;
     otherwise ``x, f, g`` are the lowest point seen, ``success`` says whether it has
@@ -195,13 +216,15 @@ def line_search_wolfe(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol
     sty, fy, gy = 0.0, f0, gtd0
     stmin, stmax = 0.0, t0 + 4.0 * t0
     stp = min(max(t0, tmin), tmax)
+    work = _check_work(work, x)
     best = (0.0, f0, x, g0, gtd0)
     nfev, message, wolfe, limit = 0, None, False, False
     while True:
         if nfev >= maxiter:
             message = f"no step met the strong Wolfe conditions within {maxiter} evaluations"
             break
-        xt = _trial(x, d, stp)
+        xt = _trial(x, d, stp, None if work is None else
+                    (work[1] if best[2] is work[0] else work[0]))
         try:
             f, g = fg(xt)
         except EvaluationLimit:

@@ -19,11 +19,15 @@
 #define FASTOPT_SECOND_ORDER_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include "fastopt/omp_shim.h"
 #include "fastopt/simd.h"
 
 #define FO_SO_BLOCK 2048
+/* the L-BFGS history is stored in tiles of this many elements (see fo_lbfgs_update) */
+#define FO_LB_TILE 512
 /* below this many blocks per thread a kernel stays on one thread */
 #define FO_SO_MIN_BLOCKS_PER_THREAD 8
 
@@ -35,16 +39,41 @@ static inline int fo_so_threads(ptrdiff_t nblocks, int nt)
     return nt < 1 ? 1 : nt;
 }
 
+/* Eight lanes of double.  With GCC/Clang the dot kernels use vector extensions: lane j of
+ * an accumulator adds up the elements k = j mod 8, exactly as the scalar fallback's acc[j]
+ * does, so both give the same sums bit for bit.  (Left to itself, GCC vectorizes the
+ * 8-accumulator loops with permutes and runs them several times slower.)  */
+#if defined(__GNUC__) || defined(__clang__)
+#define FO_SO_VEC 1
+#include <string.h>
+typedef double fo_v8d __attribute__((vector_size(64)));
+typedef float fo_v8f __attribute__((vector_size(32)));
+/* dst = 8 elements at p, as doubles (macros: no function passes a vector by value) */
+#define fo_load8_f64(dst, p) memcpy(&(dst), (p), sizeof(fo_v8d))
+#define fo_load8_f32(dst, p)                          \
+    do {                                              \
+        fo_v8f fo_tmp_;                               \
+        memcpy(&fo_tmp_, (p), sizeof fo_tmp_);        \
+        (dst) = __builtin_convertvector(fo_tmp_, fo_v8d); \
+    } while (0)
+#else
+#define FO_SO_VEC 0
+#endif
+
 #define FO_T float
+#define FO_UT uint32_t
 #define FO_FN(name) name##_f32
 #include "fastopt/second_order_loops.h"
 #undef FO_T
+#undef FO_UT
 #undef FO_FN
 
 #define FO_T double
+#define FO_UT uint64_t
 #define FO_FN(name) name##_f64
 #include "fastopt/second_order_loops.h"
 #undef FO_T
+#undef FO_UT
 #undef FO_FN
 
 #endif

@@ -46,3 +46,11 @@ def test_overhead_rows_shape():
     out = bench.lbfgs_overhead(n=2000, m=3, iters=5, repeats=1, scipy_ok=False)
     assert len(out) == 1 and out[0]["method"] == "lbfgs-overhead" and out[0]["nit"] == 5
     assert KEYS <= set(out[0])
+
+
+def test_hf_vs_newton_cg_rows():
+    pytest.importorskip("scipy")
+    from fastopt import problems
+    rows = bench.hf_vs_newton_cg(sizes=(100,), problems_=lambda n: [problems.ExtendedPowell(n)])
+    assert len(rows) == 1 and rows[0]["hf_evals"] <= rows[0]["ncg_evals"]
+    assert "extended_powell" in bench.format_hf_vs_newton_cg(rows)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 from fastopt.second_order import line_search_armijo, line_search_wolfe
+from fastopt import problems
 from fastopt.problems import ChainedRosenbrock, mgh_problems
 
 
@@ -68,3 +69,25 @@ def test_armijo_backtracks_to_sufficient_decrease():
     r = line_search_armijo(p.fun, p.x0, -g0, f0, float(g0 @ -g0), t0=1.0)
     assert r.wolfe and r.f <= f0 + 1e-4 * r.t * float(g0 @ -g0)
     assert 0 < r.t < 1 and r.g is None and r.nfev < 30
+
+
+def test_wolfe_work_buffers_give_the_same_search_and_keep_the_best_point():
+    p = problems.ExtendedRosenbrock(40)
+    x = p.x0.copy()
+    f0, g0 = p.fun_grad(x)
+    d = -g0
+    seen = []
+    def fg(z):
+        seen.append(z)
+        return p.fun_grad(z)
+    a = line_search_wolfe(p.fun_grad, x, d, f0, g0, t0=1.0)
+    work = [np.empty_like(x), np.empty_like(x)]
+    b = line_search_wolfe(fg, x, d, f0, g0, t0=1.0, work=work)
+    assert (a.t, a.f, a.nfev) == (b.t, b.f, b.nfev) and a.nfev > 1
+    assert any(b.x is w for w in work) and all(any(z is w for w in work) for z in seen)
+    np.testing.assert_array_equal(a.x, b.x)
+    np.testing.assert_array_equal(b.x, x + b.t * d)
+    with pytest.raises(ValueError):
+        line_search_wolfe(p.fun_grad, x, d, f0, g0, work=[work[0], work[0]])
+    with pytest.raises(ValueError):
+        line_search_wolfe(p.fun_grad, x, d, f0, g0, work=[x, work[0]])

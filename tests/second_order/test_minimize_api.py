@@ -150,3 +150,11 @@ def test_status_table_and_repr():
     assert "success" in repr(r) and "fun" in dir(r)
     with pytest.raises(AttributeError):
         r.no_such_field
+
+
+def test_a_gradient_that_is_x_itself_is_copied():
+    # f = |x|^2 / 2 has gradient x: a gradient returned as x itself is copied, so it never
+    # changes with the buffers the optimizer reuses for trial points
+    fg = lambda x: (0.5 * float(x @ x), x)
+    r = fastopt.minimize(fg, np.arange(1.0, 2001.0), jac=True)
+    assert r.success and np.abs(r.x).max() < 1e-5 and r.jac is not r.x

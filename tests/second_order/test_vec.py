@@ -74,10 +74,11 @@ def _two_loop(pairs, g):
     return -r
 
 
+@pytest.mark.parametrize("n", [300, 5001])       # one tile; many tiles, a partial last one
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-11), (np.float32, 2e-4)])
-def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol):
+def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol, n):
     rng = np.random.default_rng(3)
-    n, m = 300, 4
+    m = 4
     A = np.diag(rng.uniform(1, 20, n))
     mem = _vec.LBFGSMemory(m, n, dtype)
     x = rng.standard_normal(n).astype(dtype)
@@ -90,7 +91,11 @@ def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol):
         stored, sy, yy = mem.update(x1, x, g1, g)
         assert stored
         pairs = (pairs + [((x1 - x).astype(np.float64), (g1 - g).astype(np.float64))])[-m:]
+        s_new, y_new = mem.pair(mem.k - 1)                  # stored exactly as x1 - x, g1 - g
+        np.testing.assert_array_equal(s_new, x1 - x)
+        np.testing.assert_array_equal(y_new, g1 - g)
         x, g = x1, g1
+        assert mem.gmax == np.abs(g).max()
         gtd = mem.direction(g, d)
         ref = _two_loop(pairs, g.astype(np.float64))
         np.testing.assert_allclose(d, ref, rtol=tol, atol=tol * np.abs(ref).max())
@@ -106,3 +111,24 @@ def test_lbfgs_memory_skips_pairs_without_positive_curvature():
     d = np.empty(2)
     assert mem.direction(np.array([1.0, 2.0]), d) == -5.0
     np.testing.assert_array_equal(d, [-1.0, -2.0])
+
+
+def test_lbfgs_memory_gmax_propagates_nan_and_rejects_bad_vectors():
+    mem = _vec.LBFGSMemory(2, 3000, np.float64)
+    x0, x1, g0 = np.zeros(3000), np.full(3000, 0.1), np.ones(3000)
+    g1 = np.full(3000, 0.5)
+    g1[2500] = np.nan
+    mem.update(x1, x0, g1, g0)
+    assert np.isnan(mem.gmax)
+    g1[2500] = -np.inf
+    mem.update(x1, x0, g1, g0)
+    assert mem.gmax == np.inf
+    g1[2500] = -3.0
+    mem.update(x1, x0, g1.astype(np.float64), g0)
+    assert mem.gmax == 3.0
+    with pytest.raises(ValueError):
+        mem.update(x1[:10], x0[:10], g1[:10], g0[:10])
+    with pytest.raises(TypeError):
+        mem.direction(g0.astype(np.float32), np.empty(3000, np.float32))
+    with pytest.raises(IndexError):
+        mem.pair(5)
