@@ -82,10 +82,9 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
     ``callback(intermediate_result)`` runs after every iteration; raising StopIteration
     ends the run (status 99).
 
-    The array ``fun`` (and ``jac``) receives belongs to the optimizer, which writes later
-    trial points into it (L-BFGS keeps three such buffers instead of allocating one per
-    evaluation): copy ``x`` if you keep it beyond the call.  A returned gradient that
-    shares memory with ``x`` is copied.
+    As in SciPy, ``fun``, ``jac``, ``hess`` and ``hessp`` receive their own copy of ``x``
+    (and of ``p``): they may keep or modify it.  Returned gradients are copied too, so a
+    function may return a buffer it reuses.
 
     x0 keeps its dtype: float32 problems are solved in float32 (dot products accumulate in
     float64).  Returns an :class:`OptimizeResult` with ``x, fun, jac, nit, nfev, njev, nhev,

@@ -83,16 +83,22 @@ class Objective:
         self.fd_step = float(np.sqrt(np.finfo(self.dtype).eps))
 
     # ---------------------------------------------------------------------- raw calls
+    def _user(self, fn, *arrays):
+        """Call a user function on private copies of ``arrays`` (SciPy's contract: the user
+        may keep or modify what it receives; the optimizer reuses its own buffers), timing
+        the call as user time."""
+        args = [a.copy() for a in arrays]
+        t = time.perf_counter()
+        try:
+            return fn(*args, *self.args)
+        finally:
+            self.user_time += time.perf_counter() - t
+
     def _call_fun(self, x):
         if self.maxfun is not None and self.nfev >= self.maxfun:
             raise EvaluationLimit()
         self.nfev += 1
-        t = time.perf_counter()
-        try:
-            out = self.fun(x, *self.args)
-        finally:
-            self.user_time += time.perf_counter() - t
-        return out
+        return self._user(self.fun, x)
 
     def _vector(self, value, where):
         g = np.asarray(value)
@@ -100,14 +106,9 @@ class Objective:
             raise TypeError(f"{where} must return real numbers, got {g.dtype}")
         if g.size != self.n or (g.ndim > 1 and g.squeeze().ndim > 1):
             raise ValueError(f"{where} returned shape {g.shape}, expected ({self.n},)")
-        return np.ascontiguousarray(g.reshape(self.n), dtype=self.dtype)
-
-    @staticmethod
-    def _own(g, x):
-        """g, copied when it shares memory with x: the methods reuse the arrays they pass
-        as x for later trial points, and a gradient such as ``lambda x: x`` must not change
-        with them."""
-        return g.copy() if np.may_share_memory(g, x) else g
+        # always a copy: the optimizer keeps gradients across evaluations, and a user function
+        # may return a buffer of its own that it overwrites on the next call
+        return np.array(g.reshape(self.n), dtype=self.dtype, order="C", copy=True)
 
     def _fd_grad(self, x, f):
         g = np.empty(self.n, self.dtype)
@@ -129,16 +130,12 @@ class Objective:
             if not isinstance(out, (tuple, list)) or len(out) != 2:
                 raise TypeError("with jac=True, fun must return a pair (f, gradient)")
             self.njev += 1
-            return _scalar(out[0], "fun"), self._own(self._vector(out[1], "fun's gradient"), x)
+            return _scalar(out[0], "fun"), self._vector(out[1], "fun's gradient")
         f = _scalar(self._call_fun(x), "fun")
         self.njev += 1
         if self.jac_mode == "callable":
-            t = time.perf_counter()
-            try:
-                g = self.jac(x, *self.args)
-            finally:
-                self.user_time += time.perf_counter() - t
-            return f, self._own(self._vector(g, "jac"), x)
+            g = self._user(self.jac, x)
+            return f, self._vector(g, "jac")
         if not np.isfinite(f):
             return f, np.full(self.n, np.nan, self.dtype)
         return f, self._fd_grad(x, f)      # its fun calls are timed one by one
@@ -165,15 +162,11 @@ class Objective:
         kept, self._kept = getattr(self, "_kept", None), None
         if kept is not None and kept[0] is x:
             self.njev += 1
-            return self._own(self._vector(kept[1], "fun's gradient"), x)
+            return self._vector(kept[1], "fun's gradient")
         if self.jac_mode == "callable":
             self.njev += 1
-            t = time.perf_counter()
-            try:
-                g = self.jac(x, *self.args)
-            finally:
-                self.user_time += time.perf_counter() - t
-            return self._own(self._vector(g, "jac"), x)
+            g = self._user(self.jac, x)
+            return self._vector(g, "jac")
         return self.grad(x)
 
     def grad(self, x):
@@ -204,11 +197,7 @@ class Objective:
                 xh[i] = x[i]
             return 0.5 * (H + H.T)
         self.nhev += 1
-        t = time.perf_counter()
-        try:
-            H = self.hess_fun(x, *self.args)
-        finally:
-            self.user_time += time.perf_counter() - t
+        H = self._user(self.hess_fun, x)
         if hasattr(H, "toarray"):          # a scipy.sparse matrix
             H = H.toarray()
         H = np.asarray(H)
@@ -222,11 +211,7 @@ class Objective:
         gradient evaluation; ``g`` is grad(x))."""
         if self.hessp_fun is not None:
             self.nhev += 1
-            t = time.perf_counter()
-            try:
-                out = self.hessp_fun(x, p, *self.args)
-            finally:
-                self.user_time += time.perf_counter() - t
+            out = self._user(self.hessp_fun, x, p)
             return self._vector(out, "hessp")
         if self.hess_fun is not None:
             return np.ascontiguousarray(self.hess(x) @ p, dtype=self.dtype)

@@ -10,8 +10,8 @@ Vector work per iteration: the direction pass (reads the history and g, writes d
 gives g.d), per line-search trial ``x + t d`` and ``g_t . d``, and the update pass, which
 forms the new pair and computes every inner product the next direction needs and
 max |g| in one read of the history.  The trial points go into two reused buffers (no
-array is allocated in the loop); fun therefore receives arrays that are overwritten
-later (copy x to keep it).
+large array is allocated in the loop besides the private copies of x and of the gradient
+that the user's function gets and returns, see fastopt.minimize).
 
 Stops (status 0) when ``max |g_i| <= gtol`` (1e-5) or when the relative reduction
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` in ``ftol_iters`` consecutive

@@ -158,3 +158,30 @@ def test_a_gradient_that_is_x_itself_is_copied():
     fg = lambda x: (0.5 * float(x @ x), x)
     r = fastopt.minimize(fg, np.arange(1.0, 2001.0), jac=True)
     assert r.success and np.abs(r.x).max() < 1e-5 and r.jac is not r.x
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "cg", "newton", "hessian-free"])
+def test_user_functions_get_private_copies(method):
+    """SciPy's contract: fun may keep or modify the x it gets, and may return a gradient
+    buffer it reuses; neither changes the run."""
+    from fastopt.problems import rosenbrock
+
+    p = rosenbrock(4)
+    clean = fastopt.minimize(p.fun, p.x0, jac=p.grad, hess=p.hess, method=method)
+    seen, buf = [], np.empty(4)
+
+    def fun(x):
+        seen.append(x)
+        value = p.fun(x)
+        x[:] = 123.0          # scribble on what we were given
+        return value
+
+    def grad(x):
+        buf[:] = p.grad(x)
+        x[:] = -7.0
+        return buf            # the same buffer every call
+
+    messy = fastopt.minimize(fun, p.x0, jac=grad, hess=p.hess, method=method)
+    np.testing.assert_array_equal(messy.x, clean.x)
+    assert (messy.nfev, messy.njev, messy.nit) == (clean.nfev, clean.njev, clean.nit)
+    assert len({id(x) for x in seen}) == len(seen)   # a fresh array each call
