@@ -44,6 +44,7 @@ Example::
 """
 import gc
 import math
+import os
 import time
 from dataclasses import dataclass, field
 
@@ -315,6 +316,7 @@ def _deepspeed(case, state):
     if case.dtype != np.float32:
         raise Unsupported("DeepSpeedCPUAdam is benchmarked in float32 only")
     try:
+        os.environ.setdefault("DS_ACCELERATOR", "cpu")  # no accelerator probe and its warning
         from deepspeed.ops.adam import DeepSpeedCPUAdam
     except Exception as e:  # ImportError, or its CPU extension failing to build
         raise Unsupported(f"deepspeed is not available ({type(e).__name__})") from None
