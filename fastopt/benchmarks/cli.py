@@ -157,7 +157,8 @@ class Progress:
     def __call__(self, *what):
         text = " ".join(str(w) for w in what)
         elapsed = time.perf_counter() - self.start
-        line = f"[{self.done}/{self.total} {elapsed:5.0f}s] {text}"
+        count = f"{self.done}/{self.total} " if self.total else ""  # 0: total unknown
+        line = f"[{count}{elapsed:5.0f}s] {text}"
         if self.tty:
             self.stream.write("\r\033[K" + line)
         else:
