@@ -707,7 +707,20 @@ class BroydenBanded(LeastSquares):
         return np.diag(30 * x * w - 2 * (w @ self.B))
 
 
-class LinearFullRank(LeastSquares):
+class _Linear(LeastSquares):
+    """Linear residuals r = A x - 1 (#32-#34); subclasses set A."""
+
+    def residuals(self, x):
+        return self.A @ x - 1
+
+    def jacobian(self, x):
+        return self.A.copy()
+
+    def residual_hessian(self, x, w):
+        return np.zeros((self.n, self.n))
+
+
+class LinearFullRank(_Linear):
     """#32 Linear function, full rank (m = 2n here)."""
     number, name = 32, "linear_full_rank"
 
@@ -717,17 +730,8 @@ class LinearFullRank(LeastSquares):
         self.f_star = float(self.m - n)
         self.A = np.vstack([np.eye(n), np.zeros((self.m - n, n))]) - 2.0 / self.m
 
-    def residuals(self, x):
-        return self.A @ x - 1
 
-    def jacobian(self, x):
-        return self.A.copy()
-
-    def residual_hessian(self, x, w):
-        return np.zeros((self.n, self.n))
-
-
-class LinearRank1(LeastSquares):
+class LinearRank1(_Linear):
     """#33 Linear function, rank 1: r_i = i sum_j j x_j - 1 (m = 2n)."""
     number, name = 33, "linear_rank1"
 
@@ -736,15 +740,6 @@ class LinearRank1(LeastSquares):
         super().__init__(n, np.ones(n))
         self.f_star = m * (m - 1) / (2.0 * (2 * m + 1))
         self.A = np.outer(np.arange(1.0, m + 1), np.arange(1.0, n + 1))
-
-    def residuals(self, x):
-        return self.A @ x - 1
-
-    def jacobian(self, x):
-        return self.A.copy()
-
-    def residual_hessian(self, x, w):
-        return np.zeros((self.n, self.n))
 
 
 class LinearRank1ZeroColumns(LinearRank1):
