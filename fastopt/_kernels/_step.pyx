@@ -14,6 +14,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cython.parallel cimport parallel
 from libc.math cimport isfinite
 from libc.stddef cimport ptrdiff_t
+from libc.stdlib cimport qsort
 from libc.string cimport memcmp
 
 from fastopt._kernels._coef cimport (
@@ -355,14 +356,40 @@ cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
     return pa < pb + cnp.PyArray_NBYTES(b) and pb < pa + cnp.PyArray_NBYTES(a)
 
 
+cdef struct Span:          # the bytes of one array, for the overlap check
+    Py_ssize_t start, end, index
+
+
+cdef int _by_start(const void* a, const void* b) noexcept nogil:
+    cdef Py_ssize_t x = (<const Span*>a).start, y = (<const Span*>b).start
+    return (x > y) - (x < y)
+
+
 def check_disjoint(arrays, str what):
-    """Raise ValueError if two of ``arrays`` share memory (they are all written in place)."""
-    spans = sorted(
-        (<Py_ssize_t>cnp.PyArray_DATA(a), <Py_ssize_t>cnp.PyArray_DATA(a) + a.nbytes, i)
-        for i, a in enumerate(arrays) if a.nbytes)
-    for (s0, e0, i), (s1, e1, j) in zip(spans, spans[1:]):
-        if s1 < e0:
-            raise ValueError(f"{what} {min(i, j)} and {max(i, j)} share memory")
+    """Raise ValueError if two of ``arrays`` share memory (they are all written in place).
+    Sorted by start address, two arrays overlap only if some neighbours do: O(n log n)."""
+    cdef Py_ssize_t n = len(arrays), m = 0, k, i, j
+    cdef cnp.ndarray a
+    cdef Span* spans = <Span*>PyMem_Malloc(max(n, 1) * sizeof(Span))
+    if spans == NULL:
+        raise MemoryError()
+    try:
+        for k in range(n):
+            if not cnp.PyArray_Check(arrays[k]):
+                raise TypeError(f"{what} {k} is not a numpy.ndarray")
+            a = <cnp.ndarray>arrays[k]
+            if cnp.PyArray_NBYTES(a) > 0:
+                spans[m].start = <Py_ssize_t>cnp.PyArray_DATA(a)
+                spans[m].end = spans[m].start + cnp.PyArray_NBYTES(a)
+                spans[m].index = k
+                m += 1
+        qsort(spans, m, sizeof(Span), _by_start)
+        for k in range(m - 1):
+            if spans[k + 1].start < spans[k].end:
+                i, j = spans[k].index, spans[k + 1].index
+                raise ValueError(f"{what} {min(i, j)} and {max(i, j)} share memory")
+    finally:
+        PyMem_Free(spans)
 
 
 cdef inline bint _same_layout(cnp.ndarray a, cnp.ndarray b) noexcept:
@@ -598,19 +625,29 @@ def functional_step(int algo, dict hyper, long long step, params, grads, states,
             if len(states[k]) != n:
                 raise ValueError(f"got {n} parameters but {len(states[k])} {names[k]} arrays")
     written = []
-    for i in range(n):
-        check_param(params[i], f"parameter {i}")
-        p = <cnp.ndarray>params[i]
-        _check_like(grads[i], p, f"gradient {i}", False)
-        mine = [p]
+    for i in range(n):  # the cheap C checks first; messages are built only on failure
+        a = params[i]
+        if not (_is_float_array(a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and
+                cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)):
+            check_param(a, f"parameter {i}")
+        p = <cnp.ndarray>a
+        g = grads[i]
+        if not (cnp.PyArray_Check(g) and _same_layout(<cnp.ndarray>g, p) and
+                cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g)):
+            _check_like(g, p, f"gradient {i}", False)
+        if _overlap(<cnp.ndarray>g, p):
+            raise ValueError(f"gradient {i} shares memory with an array it updates")
+        written.append(p)
         for k in range(len(names)):
             if (needed >> k) & 1:
-                _check_like(states[k][i], p, f"{names[k]}[{i}]", True)
-                mine.append(states[k][i])
-        for a in mine:
-            if _overlap(<cnp.ndarray>grads[i], <cnp.ndarray>a):
-                raise ValueError(f"gradient {i} shares memory with an array it updates")
-        written.extend(mine)
+                a = states[k][i]
+                if not (cnp.PyArray_Check(a) and _same_layout(<cnp.ndarray>a, p) and
+                        cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and
+                        cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)):
+                    _check_like(a, p, f"{names[k]}[{i}]", True)
+                if _overlap(<cnp.ndarray>g, <cnp.ndarray>a):
+                    raise ValueError(f"gradient {i} shares memory with an array it updates")
+                written.append(a)
     check_disjoint(written, "arrays written in place (parameters and state):")
     coef = make_coef(algo, &h, step, step == 1, mu_product)
     items = <Item*>PyMem_Malloc(max(n, 1) * sizeof(Item))
