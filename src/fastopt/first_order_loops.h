@@ -177,19 +177,18 @@ FO_INLINE void FO_FN(rmsprop_block)(const ptrdiff_t i, const ptrdiff_t nb, FO_T 
     const FO_T mom = (FO_T)c->momentum;
     FO_T d[FO_BLOCK], r[FO_BLOCK];
     for (ptrdiff_t j = 0; j < nb; j++) d[j] = FO_EFFECTIVE_GRAD(i + j);
-    for (ptrdiff_t j = 0; j < nb; j++) {
+    for (ptrdiff_t j = 0; j < nb; j++) {  /* centered: r holds v until the next loop */
         const FO_T v = square_avg[i + j] * alpha + (w * d[j]) * d[j];
         square_avg[i + j] = v;
-        r[j] = v;
+        r[j] = centered ? v : FO_SQRT(v) + eps;
     }
     if (centered) {
         for (ptrdiff_t j = 0; j < nb; j++) {
             const FO_T m = grad_avg[i + j] + w * (d[j] - grad_avg[i + j]);
             grad_avg[i + j] = m;
-            r[j] = r[j] - m * m;
+            r[j] = FO_SQRT(r[j] - m * m) + eps;
         }
     }
-    for (ptrdiff_t j = 0; j < nb; j++) r[j] = FO_SQRT(r[j]) + eps;
     if (has_momentum) {
         for (ptrdiff_t j = 0; j < nb; j++) {
             const FO_T b = buf[i + j] * mom + d[j] / r[j];
