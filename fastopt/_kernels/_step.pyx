@@ -10,6 +10,7 @@ arithmetic is element-wise, so the result is bit-identical whatever the thread c
 import numpy as np
 
 cimport numpy as cnp
+from cpython.dict cimport PyDict_SetItem
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cython.parallel cimport parallel
 from libc.math cimport isfinite
@@ -144,7 +145,7 @@ cdef int read_hyper(int algo, dict g, Hyper* h) except -1:
         h.adadelta.eps = _nonneg(g, "eps", "epsilon value")
     elif algo == RMSPROP:
         h.rmsprop.lr, h.rmsprop.weight_decay, h.rmsprop.maximize = lr, wd, maximize
-        h.rmsprop.alpha = _unit(_real(g, "alpha"), "alpha value")
+        h.rmsprop.alpha = _nonneg(g, "alpha", "alpha value")  # torch: any alpha >= 0
         h.rmsprop.eps = _nonneg(g, "eps", "epsilon value")
         h.rmsprop.momentum = _nonneg(g, "momentum", "momentum value")
         h.rmsprop.centered = g["centered"]
@@ -314,8 +315,11 @@ cdef void run_items(const Item* items, Py_ssize_t n_items, Py_ssize_t total, int
 # --------------------------------------------------------------------------- validation
 
 cdef inline bint _is_float_array(object a) noexcept:
+    """float32/float64 in the machine's byte order (a '>f8' array has NPY_DOUBLE's type
+    number too, but the kernels would read its bytes as garbage)."""
     return cnp.PyArray_Check(a) and (cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_FLOAT or
-                                     cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE)
+                                     cnp.PyArray_TYPE(<cnp.ndarray>a) == cnp.NPY_DOUBLE) and \
+        cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a)
 
 
 def check_param(object a, str what):
@@ -323,7 +327,8 @@ def check_param(object a, str what):
     if not cnp.PyArray_Check(a):
         raise TypeError(f"{what} must be a numpy.ndarray, got {type(a).__name__}")
     if not _is_float_array(a):
-        raise TypeError(f"{what} must have dtype float32 or float64, got {a.dtype}")
+        raise TypeError(f"{what} must have dtype float32 or float64 (native byte order), "
+                        f"got {a.dtype}")
     if not cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a):
         raise ValueError(f"{what} is not C-contiguous; fastopt updates arrays in place and "
                          f"will not update a copy (pass np.ascontiguousarray(...) and keep it)")
@@ -336,7 +341,7 @@ cdef int _check_like(object a, cnp.ndarray param, str what, bint writeable) exce
     if not cnp.PyArray_Check(a):
         raise TypeError(f"{what} must be a numpy.ndarray, got {type(a).__name__}")
     cdef cnp.ndarray arr = <cnp.ndarray>a
-    if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(param):
+    if cnp.PyArray_TYPE(arr) != cnp.PyArray_TYPE(param) or not cnp.PyArray_ISNOTSWAPPED(arr):
         raise TypeError(f"{what} has dtype {arr.dtype} but its parameter has dtype {param.dtype}")
     if (cnp.PyArray_NDIM(arr) != cnp.PyArray_NDIM(param) or
             memcmp(cnp.PyArray_DIMS(arr), cnp.PyArray_DIMS(param),
@@ -350,13 +355,7 @@ cdef int _check_like(object a, cnp.ndarray param, str what, bint writeable) exce
     return 0
 
 
-cdef inline bint _overlap(cnp.ndarray a, cnp.ndarray b) noexcept:
-    cdef char* pa = <char*>cnp.PyArray_DATA(a)
-    cdef char* pb = <char*>cnp.PyArray_DATA(b)
-    return pa < pb + cnp.PyArray_NBYTES(b) and pb < pa + cnp.PyArray_NBYTES(a)
-
-
-cdef struct Span:          # the bytes of one array, for the overlap check
+cdef struct Span:          # the bytes of one array written in place, for the overlap checks
     Py_ssize_t start, end, index
 
 
@@ -365,36 +364,72 @@ cdef int _by_start(const void* a, const void* b) noexcept nogil:
     return (x > y) - (x < y)
 
 
-def check_disjoint(arrays, str what):
-    """Raise ValueError if two of ``arrays`` share memory (they are all written in place).
-    Sorted by start address, two arrays overlap only if some neighbours do: O(n log n)."""
-    cdef Py_ssize_t n = len(arrays), m = 0, k, i, j
-    cdef cnp.ndarray a
-    cdef Span* spans = <Span*>PyMem_Malloc(max(n, 1) * sizeof(Span))
-    if spans == NULL:
-        raise MemoryError()
-    try:
+cdef class Written:
+    """The arrays a step writes in place, sorted by address.
+
+    ``build`` checks that no two of them share memory: sorted by start address, two arrays
+    overlap only if some neighbours do, O(n log n).  ``hit`` then finds in O(log n) whether
+    another array (a gradient) overlaps any of them: since the spans are disjoint and
+    sorted, only the last one starting before the array ends can.
+    """
+    cdef Span* spans
+    cdef Py_ssize_t m
+
+    def __dealloc__(self):
+        PyMem_Free(self.spans)
+
+    cdef int build(self, list arrays, object label) except -1:
+        """Raise ValueError naming ``label(i)`` and ``label(j)`` if arrays i and j overlap."""
+        cdef Py_ssize_t n = len(arrays), k, i, j
+        cdef cnp.ndarray a
+        PyMem_Free(self.spans)
+        self.m = 0
+        self.spans = <Span*>PyMem_Malloc(max(n, 1) * sizeof(Span))
+        if self.spans == NULL:
+            raise MemoryError()
         for k in range(n):
             if not cnp.PyArray_Check(arrays[k]):
-                raise TypeError(f"{what} {k} is not a numpy.ndarray")
+                raise TypeError(f"{label(k)} is not a numpy.ndarray")
             a = <cnp.ndarray>arrays[k]
             if cnp.PyArray_NBYTES(a) > 0:
-                spans[m].start = <Py_ssize_t>cnp.PyArray_DATA(a)
-                spans[m].end = spans[m].start + cnp.PyArray_NBYTES(a)
-                spans[m].index = k
-                m += 1
-        qsort(spans, m, sizeof(Span), _by_start)
-        for k in range(m - 1):
-            if spans[k + 1].start < spans[k].end:
-                i, j = spans[k].index, spans[k + 1].index
-                raise ValueError(f"{what} {min(i, j)} and {max(i, j)} share memory")
-    finally:
-        PyMem_Free(spans)
+                self.spans[self.m].start = <Py_ssize_t>cnp.PyArray_DATA(a)
+                self.spans[self.m].end = self.spans[self.m].start + cnp.PyArray_NBYTES(a)
+                self.spans[self.m].index = k
+                self.m += 1
+        qsort(self.spans, self.m, sizeof(Span), _by_start)
+        for k in range(self.m - 1):
+            if self.spans[k + 1].start < self.spans[k].end:
+                i, j = self.spans[k].index, self.spans[k + 1].index
+                self.m = 0
+                raise ValueError(f"{label(min(i, j))} and {label(max(i, j))} share memory")
+        return 0
+
+    cdef Py_ssize_t hit(self, const char* data, Py_ssize_t nbytes) noexcept:
+        """Index of an array that overlaps [data, data + nbytes), or -1."""
+        cdef Py_ssize_t lo = <Py_ssize_t>data, hi = lo + nbytes, left = 0, right = self.m, mid
+        if nbytes <= 0 or self.m == 0 or hi <= self.spans[0].start or \
+                lo >= self.spans[self.m - 1].end:
+            return -1
+        while left < right:  # first span that starts at or after hi
+            mid = (left + right) // 2
+            if self.spans[mid].start < hi:
+                left = mid + 1
+            else:
+                right = mid
+        if left > 0 and self.spans[left - 1].end > lo:
+            return self.spans[left - 1].index
+        return -1
+
+
+def check_disjoint(arrays, str what):
+    """Raise ValueError if two of ``arrays`` share memory (they are all written in place)."""
+    Written().build(list(arrays), lambda k: f"{what} {k}")
 
 
 cdef inline bint _same_layout(cnp.ndarray a, cnp.ndarray b) noexcept:
-    """Same dtype and shape (the cheap test run on every array of every step)."""
-    return (cnp.PyArray_TYPE(a) == cnp.PyArray_TYPE(b) and
+    """Same dtype (native byte order) and shape, ``b`` being a checked parameter: the cheap
+    test run on every array of every step."""
+    return (cnp.PyArray_TYPE(a) == cnp.PyArray_TYPE(b) and cnp.PyArray_ISNOTSWAPPED(a) and
             cnp.PyArray_NDIM(a) == cnp.PyArray_NDIM(b) and
             memcmp(cnp.PyArray_DIMS(a), cnp.PyArray_DIMS(b),
                    cnp.PyArray_NDIM(a) * sizeof(cnp.npy_intp)) == 0)
@@ -409,10 +444,121 @@ cdef inline cnp.ndarray _grad_or_none(object grads, Py_ssize_t k, cnp.ndarray pa
     if not (cnp.PyArray_Check(g) and _same_layout(<cnp.ndarray>g, param) and
             cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g)):
         _check_like(g, param, f"gradient {k}", False)
-    if _overlap(<cnp.ndarray>g, param):
-        raise ValueError(f"gradient {k} shares memory with its parameter")
     return <cnp.ndarray>g
 
+
+cdef Py_ssize_t _first_hit(const Item* items, Py_ssize_t n_items, Written written,
+                           Py_ssize_t* k) noexcept:
+    """The first item whose gradient shares memory with an array the step writes (that
+    array's index in ``k``), or -1.  Such a step's result would depend on the order of the
+    writes, so on the thread count."""
+    cdef Py_ssize_t j
+    for j in range(n_items):
+        k[0] = written.hit(items[j].g, items[j].n * items[j].itemsize)
+        if k[0] >= 0:
+            return j
+    return -1
+
+# ------------------------------------------------------------------------------- state
+
+class _Counted(dict):
+    """A dict that counts the changes made through its methods (``_bump``).  Reads are plain
+    dict reads; fastopt's own writes go through PyDict_SetItem and are not counted."""
+    __slots__ = ()
+
+    def _store(self, key, value):
+        dict.__setitem__(self, key, value)
+
+    def __setitem__(self, key, value):
+        self._store(key, value)
+        self._bump()
+
+    def __delitem__(self, key):
+        dict.__delitem__(self, key)
+        self._bump()
+
+    def clear(self):
+        dict.clear(self)
+        self._bump()
+
+    def pop(self, key, *default):
+        self._bump()
+        return dict.pop(self, key, *default)
+
+    def popitem(self):
+        self._bump()
+        return dict.popitem(self)
+
+    def setdefault(self, key, default=None):
+        if key not in self:
+            self[key] = default
+        return dict.__getitem__(self, key)
+
+    def update(self, *args, **kwargs):
+        for key, value in dict(*args, **kwargs).items():
+            self[key] = value
+
+    def __ior__(self, other):
+        self.update(other)
+        return self
+
+
+class StateDict(_Counted):
+    """``Optimizer.state``: parameter index -> that parameter's :class:`ParamState`.
+
+    A step keeps pointers to the state arrays between steps (re-reading a dict per array per
+    step would cost more than a small step).  Every change made through this mapping or a
+    ParamState's methods is counted in ``_version``; the next step sees the new count and
+    re-reads and re-checks all state before it writes anything.  In-place writes into the
+    arrays (``state[0]["exp_avg"][:] = 0``) need nothing of the kind.
+    """
+    __slots__ = ("_version",)
+
+    def __init__(self, *args, **kwargs):
+        dict.__init__(self)
+        self._version = 0
+        self.update(*args, **kwargs)
+
+    def _bump(self):
+        self._version += 1
+
+    def _store(self, key, value):
+        if not isinstance(value, dict):
+            raise TypeError(f"the state of parameter {key!r} must be a dict, "
+                            f"got {type(value).__name__}")
+        if not (type(value) is ParamState and value._owner is self):
+            value = ParamState(self, value)
+        dict.__setitem__(self, key, value)
+
+
+class ParamState(_Counted):
+    """One parameter's state, name -> array (``exp_avg``, ``step``, ...); its changes are
+    counted by the :class:`StateDict` that holds it."""
+    __slots__ = ("_owner",)
+
+    def __init__(self, owner, *args, **kwargs):
+        dict.__init__(self, *args, **kwargs)
+        self._owner = owner
+
+    def _bump(self):
+        self._owner._version += 1
+
+
+STEP_LIMIT = 1 << 62  # step counters stay far from int64 overflow
+
+
+def state_scalar(value, str name, str what):
+    """A checked copy of scalar state ``name`` as a 0-d array: 'step', an integer in
+    [0, 2**62), as int64; 'mu_product', a finite number, as float64."""
+    a = np.asarray(value)
+    x = a.item() if a.shape == () and a.dtype.kind in "fiu" else None
+    if name == "step":
+        if x is None or not (0 <= x < STEP_LIMIT) or x != int(x):
+            raise ValueError(f"{what} must be an integer in [0, 2**62), got {value!r}")
+        return np.array(int(x), dtype=np.int64)
+    if x is None or not isfinite(x):
+        raise ValueError(f"{what} must be a finite real number, got {value!r}")
+    return np.array(x, dtype=np.float64)
 
 # ------------------------------------------------------------------------ optimizer step
 
@@ -420,7 +566,7 @@ cdef struct Slot:          # what a GroupPlan keeps per parameter between steps
     char* s[3]             # its state arrays' data (NULL when not needed)
     long long* step        # its 'step' counter (a 0-d int64 array), NULL before the first step
     double* mu_product     # NAdam's 'mu_product' (a 0-d float64 array)
-    int synced             # mask of the state arrays s[] was filled for (-1: resync)
+    int synced             # mask of the state arrays s[] was filled for (-1: re-read state)
     bint fresh             # SGD: momentum buffer created for this step
 
 
@@ -428,12 +574,14 @@ cdef class GroupPlan:
     """Runs the steps of one parameter group of a fastopt optimizer.
 
     Holds preallocated C buffers so that a step allocates nothing; the state arrays live in
-    the optimizer's ``state`` dict (keyed by parameter index) and are created on a parameter's
-    first step, as in torch.optim.
+    the optimizer's ``state`` (a :class:`StateDict`, keyed by parameter index) and are
+    created on a parameter's first step, as in torch.optim.  The plan points into them and
+    holds references to what it points into (``held``), so no change to ``state`` can free
+    memory a step writes; a counted change makes the next step re-read and re-check it.
     """
     cdef int algo
     cdef dict group
-    cdef dict state
+    cdef object state
     cdef Py_ssize_t first_index, n
     cdef Item* items
     cdef Slot* slots
@@ -441,17 +589,25 @@ cdef class GroupPlan:
     cdef Py_ssize_t n_items, total
     cdef Hyper hyper
     cdef int needed
-    cdef list originals        # the parameters when the plan was built
+    cdef list current          # the parameters as last checked
+    cdef list held             # per parameter: the arrays its slot points into
+    cdef Written written       # parameters and state arrays, for the gradient overlap check
+    cdef list written_arrays
+    cdef bint stale            # ``written`` must be rebuilt before the next step
+    cdef object seen_version   # state._version when the slots were last invalidated
     cdef bint prepared
 
-    def __cinit__(self, int algo, dict group, dict state, Py_ssize_t first_index):
+    def __cinit__(self, int algo, dict group, object state, Py_ssize_t first_index):
         params = group["params"]
         self.algo = algo
         self.group = group
         self.state = state
         self.first_index = first_index
         self.n = len(params)
-        self.originals = list(params)
+        self.current = list(params)
+        self.held = [()] * self.n
+        self.written = Written()
+        self.seen_version = state._version
         self.items = <Item*>PyMem_Malloc(max(self.n, 1) * sizeof(Item))
         self.slots = <Slot*>PyMem_Malloc(max(self.n, 1) * sizeof(Slot))
         self.coefs = <fo_coef*>PyMem_Malloc(max(self.n, 1) * sizeof(fo_coef))
@@ -465,7 +621,7 @@ cdef class GroupPlan:
         PyMem_Free(self.coefs)
 
     def invalidate(self):
-        """Re-read the state arrays from the state dict before the next step."""
+        """Re-read and re-check the state before the next step."""
         cdef Py_ssize_t i
         for i in range(self.n):
             self.slots[i].synced = -1
@@ -473,9 +629,11 @@ cdef class GroupPlan:
             self.slots[i].mu_product = NULL
             self.slots[i].fresh = False
         self.prepared = False
+        self.stale = True
 
     cpdef prepare(self, grads):
-        """Validate the group's hyperparameters, parameters and gradients; write nothing."""
+        """Validate the group's hyperparameters, parameters, gradients and state; write
+        nothing."""
         cdef list params = self.group["params"]
         cdef Py_ssize_t i, k, n_items = 0, total = 0, size
         cdef cnp.ndarray p, g
@@ -485,12 +643,19 @@ cdef class GroupPlan:
         if len(params) != self.n:
             raise ValueError("a param group's 'params' list changed length; "
                              "use add_param_group to add parameters")
+        self.needed = needed_state(self.algo, &self.hyper)
+        version = self.state._version
+        if version != self.seen_version:  # someone changed the state: re-read it all
+            self.invalidate()
+            self.seen_version = version
         for i in range(self.n):
             p = self._param(params, i)
             k = self.first_index + i
             g = _grad_or_none(grads, k, p)
             if g is None:
                 continue
+            if self.slots[i].synced != self.needed and not self.stale:
+                self._check_state(i, p)
             size = cnp.PyArray_SIZE(p)
             it = &self.items[n_items]
             it.p = <char*>cnp.PyArray_DATA(p)
@@ -501,23 +666,75 @@ cdef class GroupPlan:
             it.itemsize = <int>cnp.PyArray_ITEMSIZE(p)
             n_items += 1
             total += size
+        if self.stale:
+            self._rebuild_written()
+        i = _first_hit(self.items, n_items, self.written, &k)
+        if i >= 0:
+            raise ValueError(f"gradient {self.first_index + self.items[i].param} shares memory "
+                             f"with {self._written_label(k)}, which the step writes")
         self.n_items = n_items
         self.total = total
-        self.needed = needed_state(self.algo, &self.hyper)
         self.prepared = True
 
     cdef cnp.ndarray _param(self, list params, Py_ssize_t i):
-        """Parameter i, checked against the array it was when the plan was built."""
+        """Parameter i, checked against the array it was when last checked."""
         cdef object a = params[i]
-        cdef cnp.ndarray first = <cnp.ndarray>self.originals[i]
-        if (a is first or (cnp.PyArray_Check(a) and _same_layout(<cnp.ndarray>a, first))) and \
+        cdef cnp.ndarray last = <cnp.ndarray>self.current[i]
+        if (a is last or (cnp.PyArray_Check(a) and _same_layout(<cnp.ndarray>a, last))) and \
                 cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and \
-                cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):
+                cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):  # (flags can change between steps)
+            if a is not last:  # replaced by an array of the same layout
+                self.current[i] = a
+                self.stale = True
             return <cnp.ndarray>a
         what = f"parameter {self.first_index + i}"
         check_param(a, what)
         raise ValueError(f"{what} changed shape or dtype since it was added "
-                         f"({(<object>first).shape}, {first.dtype} -> {a.shape}, {a.dtype})")
+                         f"({(<object>last).shape}, {last.dtype} -> {a.shape}, {a.dtype})")
+
+    cdef _check_state(self, Py_ssize_t i, cnp.ndarray p):
+        """Raise unless the state of parameter i (what exists of it) fits the kernel."""
+        cdef Py_ssize_t index = self.first_index + i
+        cdef int k
+        st = self.state.get(index)
+        if st is None:
+            return
+        if not isinstance(st, dict):
+            raise TypeError(f"state[{index}] must be a dict, got {type(st).__name__}")
+        names = STATE_ARRAYS[self.algo]
+        for k in range(3):
+            if (self.needed >> k) & 1:
+                arr = st.get(names[k])
+                if arr is not None:
+                    _check_like(arr, p, f"state[{index}][{names[k]!r}]", True)
+        for name in state_scalars(self.algo):
+            if st.get(name) is not None:
+                state_scalar(st[name], name, f"state[{index}][{name!r}]")
+
+    cdef _rebuild_written(self):
+        """Check every slot that will be re-read, then the parameters and the state arrays
+        the kernel writes for overlaps, and keep them sorted for the gradient check."""
+        cdef Py_ssize_t i
+        cdef int k
+        arrays, owners = list(self.current), []
+        names = STATE_ARRAYS[self.algo]
+        for i in range(self.n):
+            if self.slots[i].synced != self.needed:
+                self._check_state(i, <cnp.ndarray>self.current[i])
+            st = self.state.get(self.first_index + i)
+            for k in range(3):
+                if st is not None and (self.needed >> k) & 1 and st.get(names[k]) is not None:
+                    arrays.append(st[names[k]])
+                    owners.append((self.first_index + i, names[k]))
+        self.written_arrays = owners
+        self.written.build(arrays, lambda k: self._written_label(k))
+        self.stale = False
+
+    cdef str _written_label(self, Py_ssize_t k):
+        if k < self.n:
+            return f"parameter {self.first_index + k}"
+        index, name = self.written_arrays[k - self.n]
+        return f"state[{index}][{name!r}]"
 
     cpdef run(self):
         """Run the prepared step: create missing state, advance step counters, update."""
@@ -529,11 +746,13 @@ cdef class GroupPlan:
         if not self.prepared:
             raise RuntimeError("GroupPlan.run() needs a successful prepare() first")
         self.prepared = False
+        for j in range(self.n_items):  # (only MemoryError can stop this loop)
+            i = self.items[j].param
+            if self.slots[i].synced != self.needed:
+                self._sync(i)
         for j in range(self.n_items):
             i = self.items[j].param
             s = &self.slots[i]
-            if s.synced != self.needed:
-                self._sync(i)
             self.items[j].s[0] = s.s[0]
             self.items[j].s[1] = s.s[1]
             self.items[j].s[2] = s.s[2]
@@ -556,36 +775,45 @@ cdef class GroupPlan:
             run_items(self.items, self.n_items, self.total, self.algo, _n_threads)
 
     cdef _sync(self, Py_ssize_t i):
-        """Point slot i at its state arrays, creating the ones this step needs."""
+        """Point slot i at its state arrays (checked by prepare), creating the ones this step
+        needs; scalar state becomes a fresh 0-d array the slot owns."""
         cdef Slot* s = &self.slots[i]
         cdef Py_ssize_t index = self.first_index + i
         cdef int k
-        cdef cnp.ndarray arr
         st = self.state.get(index)
-        if st is None:
-            st = self.state[index] = {}
+        if type(st) is not ParamState:
+            st = ParamState(self.state, st or {})
+            PyDict_SetItem(self.state, index, st)
+        held = []
         names = STATE_ARRAYS[self.algo]
+        s.fresh = False
         for k in range(3):
             s.s[k] = NULL
             if not (self.needed >> k) & 1:
                 continue
             arr = st.get(names[k])
             if arr is None:
-                arr = np.full_like(self.originals[i], self._initial_value())
-                st[names[k]] = arr
+                arr = np.full_like(self.current[i], self._initial_value())
+                PyDict_SetItem(st, names[k], arr)
                 s.fresh = self.algo == SGD
-            s.s[k] = <char*>cnp.PyArray_DATA(arr)
+            s.s[k] = <char*>cnp.PyArray_DATA(<cnp.ndarray>arr)
+            held.append(arr)
         for name in state_scalars(self.algo):
-            arr = st.get(name)
-            if arr is None:
-                arr = (np.zeros((), dtype=np.int64) if name == "step"
-                       else np.ones((), dtype=np.float64))
-                st[name] = arr
-            if name == "step":
-                s.step = <long long*>cnp.PyArray_DATA(arr)
+            value = st.get(name)
+            if value is None:
+                arr = np.array(0 if name == "step" else 1.0,
+                               dtype=np.int64 if name == "step" else np.float64)
             else:
-                s.mu_product = <double*>cnp.PyArray_DATA(arr)
+                arr = state_scalar(value, name, name)
+            PyDict_SetItem(st, name, arr)
+            if name == "step":
+                s.step = <long long*>cnp.PyArray_DATA(<cnp.ndarray>arr)
+            else:
+                s.mu_product = <double*>cnp.PyArray_DATA(<cnp.ndarray>arr)
+            held.append(arr)
+        self.held[i] = tuple(held)
         s.synced = self.needed
+        self.stale = True  # new state arrays join the overlap check
 
     cdef double _initial_value(self):
         return self.group["initial_accumulator_value"] if self.algo == ADAGRAD else 0.0
@@ -597,7 +825,7 @@ cdef class GroupPlan:
 
 # ---------------------------------------------------------------------- functional step
 
-def functional_step(int algo, dict hyper, long long step, params, grads, states,
+def functional_step(int algo, dict hyper, object step, params, grads, states,
                     double mu_product=1.0):
     """One step of ``algo`` on explicit arrays (the engine of ``fastopt.functional``).
 
@@ -608,12 +836,17 @@ def functional_step(int algo, dict hyper, long long step, params, grads, states,
     cdef Hyper h
     cdef Py_ssize_t n = len(params), i, k, total = 0, n_items = 0
     cdef int needed, j
+    cdef long long t
     cdef fo_coef coef
     cdef cnp.ndarray p
     cdef Item* items
+    cdef Written apart = Written()
     read_hyper(algo, hyper, &h)
-    if step < 1:
-        raise ValueError(f"step must be >= 1, got {step}")
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise TypeError(f"step must be an integer, got {step!r}")
+    if not 1 <= step < STEP_LIMIT:
+        raise ValueError(f"step must be in [1, 2**62), got {step}")
+    t = step
     needed = needed_state(algo, &h)
     names = STATE_ARRAYS[algo]
     if len(grads) != n:
@@ -624,7 +857,7 @@ def functional_step(int algo, dict hyper, long long step, params, grads, states,
                 raise ValueError(f"{names[k]} is required with these options")
             if len(states[k]) != n:
                 raise ValueError(f"got {n} parameters but {len(states[k])} {names[k]} arrays")
-    written = []
+    written, labels = [], []
     for i in range(n):  # the cheap C checks first; messages are built only on failure
         a = params[i]
         if not (_is_float_array(a) and cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and
@@ -635,9 +868,8 @@ def functional_step(int algo, dict hyper, long long step, params, grads, states,
         if not (cnp.PyArray_Check(g) and _same_layout(<cnp.ndarray>g, p) and
                 cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>g)):
             _check_like(g, p, f"gradient {i}", False)
-        if _overlap(<cnp.ndarray>g, p):
-            raise ValueError(f"gradient {i} shares memory with an array it updates")
         written.append(p)
+        labels.append(("parameter", i))
         for k in range(len(names)):
             if (needed >> k) & 1:
                 a = states[k][i]
@@ -645,11 +877,11 @@ def functional_step(int algo, dict hyper, long long step, params, grads, states,
                         cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and
                         cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a)):
                     _check_like(a, p, f"{names[k]}[{i}]", True)
-                if _overlap(<cnp.ndarray>g, <cnp.ndarray>a):
-                    raise ValueError(f"gradient {i} shares memory with an array it updates")
                 written.append(a)
-    check_disjoint(written, "arrays written in place (parameters and state):")
-    coef = make_coef(algo, &h, step, step == 1, mu_product)
+                labels.append((names[k], i))
+    label = lambda k: f"{labels[k][0]} {labels[k][1]}"
+    apart.build(written, label)
+    coef = make_coef(algo, &h, t, t == 1, mu_product)
     items = <Item*>PyMem_Malloc(max(n, 1) * sizeof(Item))
     if items == NULL:
         raise MemoryError()
@@ -670,10 +902,14 @@ def functional_step(int algo, dict hyper, long long step, params, grads, states,
             items[n_items].coef = &coef
             total += items[n_items].n
             n_items += 1
+        i = _first_hit(items, n_items, apart, &k)
+        if i >= 0:
+            raise ValueError(f"gradient {items[i].param} shares memory with {label(k)}, "
+                             f"an array the step writes")
         with nogil:
             run_items(items, n_items, total, algo, _n_threads)
     finally:
         PyMem_Free(items)
     if algo == NADAM:
-        return mu_product * nadam_mu(&h.nadam, step)
+        return mu_product * nadam_mu(&h.nadam, t)
     return None

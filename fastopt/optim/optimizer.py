@@ -1,4 +1,6 @@
 """The base class of fastopt's optimizers: param groups, state, state_dict, step."""
+import copy
+
 import numpy as np
 
 from fastopt._kernels import _step
@@ -25,7 +27,9 @@ class Optimizer:
     C-contiguous, writeable float32/float64 ndarrays; they are updated in place by
     :meth:`step`, which takes the gradients in the same order.  ``state`` maps each
     parameter's index (its position across all groups, as in ``state_dict()``) to a dict of
-    its state arrays, created on its first step.
+    its state arrays, created on its first step.  Changing ``state`` (replacing an entry,
+    deleting one, ``state.clear()``, assigning ``opt.state = ...``) is allowed: the next
+    step re-reads and re-checks it before it writes anything.
 
     Subclasses set ``_algorithm`` (a kernel name) and pass their defaults.
     """
@@ -36,7 +40,7 @@ class Optimizer:
         self._algo = _step.ALGORITHMS[self._algorithm]
         self.defaults = dict(defaults)
         _step.check_hyperparameters(self._algo, {**self.defaults, "params": []})
-        self.state = {}
+        self._state = _step.StateDict()
         self.param_groups = []
         self._plans = []
         self._n_params = 0
@@ -46,6 +50,17 @@ class Optimizer:
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         for group in groups:
             self.add_param_group(group)
+
+    @property
+    def state(self):
+        """Parameter index -> its state dict (``exp_avg``, ``step``, ...)."""
+        return self._state
+
+    @state.setter
+    def state(self, value):
+        items = dict(value)  # first: value may be this very mapping
+        self._state.clear()
+        self._state.update(items)
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
@@ -109,7 +124,7 @@ class Optimizer:
         groups, first = [], 0
         for group in self.param_groups:
             n = len(group["params"])
-            groups.append({**{k: v for k, v in group.items() if k != "params"},
+            groups.append({**copy.deepcopy({k: v for k, v in group.items() if k != "params"}),
                            "params": list(range(first, first + n))})
             first += n
         state = {i: {k: np.array(v, copy=True) for k, v in st.items()}
@@ -123,11 +138,17 @@ class Optimizer:
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
         groups, state = state_dict["param_groups"], state_dict["state"]
+        if not isinstance(groups, (list, tuple)) or not isinstance(state, dict):
+            raise TypeError("state_dict['param_groups'] must be a list and "
+                            "state_dict['state'] a dict")
         if len(groups) != len(self.param_groups):
             raise ValueError(f"state_dict has {len(groups)} param groups, "
                              f"this optimizer has {len(self.param_groups)}")
         new_groups, params = [], []
         for i, (saved, group) in enumerate(zip(groups, self.param_groups)):
+            if not isinstance(saved, dict):
+                raise TypeError(f"state_dict param group {i} must be a dict, "
+                                f"got {type(saved).__name__}")
             if len(saved.get("params", ())) != len(group["params"]):
                 raise ValueError(f"param group {i} has {len(group['params'])} parameters, "
                                  f"the state_dict's has {len(saved.get('params', ()))}")
@@ -142,6 +163,8 @@ class Optimizer:
             params += [(index, p) for index, p in zip(saved["params"], group["params"])]
         new_state = {}
         by_index = dict(params)
+        if len(by_index) != len(params):
+            raise ValueError("state_dict's param groups list a parameter index twice")
         for index, saved in state.items():
             if index not in by_index:
                 raise ValueError(f"state_dict has state for unknown parameter {index!r}")
@@ -167,14 +190,10 @@ class Optimizer:
             raise ValueError(f"state of parameter {index} has unknown entries {sorted(unknown)}")
         out = {}
         for name, value in saved.items():
-            a = np.asarray(value)
             if name in scalars:
-                if a.shape != () or not np.isfinite(a) or (name == "step" and (a < 0 or a != int(a))):
-                    raise ValueError(f"state[{index}][{name!r}] must be a finite scalar"
-                                     + (" >= 0 integer" if name == "step" else ""))
-                dtype = np.int64 if name == "step" else np.float64
-                out[name] = np.array(a, dtype=dtype)
+                out[name] = _step.state_scalar(value, name, f"state[{index}][{name!r}]")
             else:
+                a = np.asarray(value)
                 if a.shape != param.shape:
                     raise ValueError(f"state[{index}][{name!r}] has shape {a.shape}, "
                                      f"its parameter has shape {param.shape}")

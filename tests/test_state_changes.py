@@ -1,0 +1,230 @@
+"""Changing ``opt.state`` between steps, and memory shared between the arrays of a step.
+
+A step keeps pointers to the state arrays from one step to the next.  These tests change
+the state the ways a PyTorch user may (clear it, replace entries, assign a new mapping, put
+in state by hand) and check that the next step uses exactly what is in ``state`` now,
+rejects what does not fit before writing anything, and never writes memory it does not own.
+"""
+import numpy as np
+import pytest
+
+import fastopt
+from fastopt import functional
+
+
+def _adam(n=1000, k=2, **kw):
+    params = [np.zeros(n) for _ in range(k)]
+    opt = fastopt.Adam(params, lr=0.1, **kw)
+    opt.step([np.ones(n) for _ in range(k)])
+    return opt, params
+
+
+def _fresh_step(params, grads, **kw):
+    """What a new optimizer's first step does to copies of ``params``."""
+    copies = [p.copy() for p in params]
+    fastopt.Adam(copies, lr=0.1, **kw).step(grads)
+    return copies
+
+
+def test_cleared_state_starts_over_and_writes_nothing_else():
+    opt, params = _adam()
+    opt.state.clear()
+    others = [np.full(1000, 5.0) for _ in range(50)]  # may reuse the freed state's memory
+    grads = [np.full(1000, 0.5), np.full(1000, -0.5)]
+    expected = _fresh_step(params, grads)
+    opt.step(grads)
+    for p, e in zip(params, expected):
+        np.testing.assert_array_equal(p, e)
+    assert all(np.all(o == 5.0) for o in others)
+    assert int(opt.state[0]["step"]) == 1 and int(opt.state[1]["step"]) == 1
+
+
+@pytest.mark.parametrize("how", ["assign", "del", "pop", "update"])
+def test_state_replaced_as_a_whole(how):
+    opt, params = _adam()
+    if how == "assign":
+        opt.state = {}
+    elif how == "del":
+        del opt.state[0], opt.state[1]
+    elif how == "pop":
+        opt.state.pop(0), opt.state.popitem()
+    else:
+        opt.state.update({0: {}, 1: {}})
+    grads = [np.ones(1000), np.ones(1000)]
+    expected = _fresh_step(params, grads)
+    opt.step(grads)
+    for p, e in zip(params, expected):
+        np.testing.assert_array_equal(p, e)
+    assert opt.state_dict()["state"].keys() == {0, 1}
+
+
+def test_replaced_state_entries_are_used():
+    opt, params = _adam(n=4, k=1)
+    m = np.zeros(4)
+    opt.state[0]["exp_avg"] = m
+    opt.state[0]["step"] = 0                       # a plain int is taken too
+    opt.step([np.ones(4)])
+    np.testing.assert_array_equal(m, np.full(4, 1 - 0.9))  # (1 - beta1) g, written in place
+    assert opt.state[0]["exp_avg"] is m and int(opt.state[0]["step"]) == 1
+
+
+def test_state_assigned_from_a_state_dict_snapshot_continues_identically():
+    opt, params = _adam(n=37, k=2)
+    twin_params = [p.copy() for p in params]
+    twin = fastopt.Adam(twin_params, lr=0.1)
+    twin.state = {i: dict(st) for i, st in opt.state_dict()["state"].items()}
+    for t in range(5):
+        grads = [np.full(37, np.sin(t + 1.0)), np.full(37, np.cos(t + 1.0))]
+        opt.step(grads)
+        twin.step(grads)
+    for p, q in zip(params, twin_params):
+        np.testing.assert_array_equal(p, q)
+
+
+BAD_STATE = [
+    ("short array", {"exp_avg": np.zeros(2)}, ValueError, "shape"),
+    ("dtype", {"exp_avg": np.zeros(1000, np.float32)}, TypeError, "dtype"),
+    ("byte order", {"exp_avg": np.zeros(1000, ">f8")}, TypeError, "dtype"),
+    ("read-only", {"exp_avg": np.zeros(1000)}, ValueError, "read-only"),
+    ("strided", {"exp_avg": np.zeros(2000)[::2]}, ValueError, "C-contiguous"),
+    ("negative step", {"step": -1}, ValueError, "step"),
+    ("huge step", {"step": 2.0 ** 70}, ValueError, "step"),
+    ("not a dict", None, TypeError, "must be a dict"),
+]
+
+
+@pytest.mark.parametrize("what,entries,exc,match", BAD_STATE, ids=[b[0] for b in BAD_STATE])
+def test_bad_hand_made_state_is_rejected_before_anything_is_written(what, entries, exc, match):
+    opt, params = _adam()
+    before = [p.copy() for p in params]
+    steps = [int(opt.state[i]["step"]) for i in range(2)]
+    if entries is None:
+        with pytest.raises(exc, match=match):
+            opt.state[1] = [1, 2]
+        dict.__setitem__(opt.state, 1, [1, 2])  # behind the mapping's back
+        opt.state._bump()
+        exc = TypeError
+    else:
+        if what == "read-only":
+            entries["exp_avg"].setflags(write=False)
+        for k, v in entries.items():
+            opt.state[1][k] = v
+    with pytest.raises(exc, match=match):
+        opt.step([np.ones(1000), np.ones(1000)])
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p, b)
+    assert int(opt.state[0]["step"]) == steps[0]   # parameter 0's counter did not advance
+
+
+def test_state_arrays_shared_between_parameters_are_rejected():
+    opt, params = _adam()
+    opt.state[1]["exp_avg"] = opt.state[0]["exp_avg"]
+    with pytest.raises(ValueError, match="share memory"):
+        opt.step([np.ones(1000), np.ones(1000)])
+
+
+def test_state_array_that_is_a_parameter_is_rejected():
+    opt, params = _adam()
+    opt.state[0]["exp_avg_sq"] = params[1]
+    with pytest.raises(ValueError, match="share memory"):
+        opt.step([np.ones(1000), np.ones(1000)])
+
+
+def test_changes_to_a_state_dict_snapshot_do_not_reach_the_optimizer():
+    opt = fastopt.Adam([np.zeros(3)], betas=[0.9, 0.99], lr=np.array(0.1))
+    opt.param_groups[0]["betas"] = [0.9, 0.99]
+    snap = opt.state_dict()
+    snap["param_groups"][0]["betas"][1] = 5.0
+    snap["param_groups"][0]["lr"] -= 3
+    assert opt.param_groups[0]["betas"] == [0.9, 0.99]
+    assert float(opt.param_groups[0]["lr"]) == 0.1
+
+
+def test_load_state_dict_rejects_a_parameter_listed_twice():
+    a, b = np.zeros(20000), np.zeros(3)
+    opt = fastopt.Adam([a, b])
+    opt.step([np.ones(20000), np.ones(3)])
+    sd = opt.state_dict()
+    sd["param_groups"][0]["params"] = [0, 0]
+    sd["state"] = {0: sd["state"][1]}
+    with pytest.raises(ValueError, match="twice"):
+        opt.load_state_dict(sd)
+    opt.step([np.ones(20000), np.ones(3)])  # unchanged and still usable
+    assert int(opt.state[0]["step"]) == 2
+
+
+@pytest.mark.parametrize("bad,exc", [
+    (lambda sd: sd["state"][0].update(step=np.array(2.0 ** 70)), ValueError),
+    (lambda sd: sd["state"][0].update(step=2 ** 63 - 1), ValueError),
+    (lambda sd: sd["param_groups"].__setitem__(0, "x"), TypeError),
+    (lambda sd: sd.__setitem__("state", [1]), TypeError),
+])
+def test_load_state_dict_rejects_more_misfits(bad, exc):
+    opt, params = _adam(n=5, k=1)
+    sd = opt.state_dict()
+    bad(sd)
+    with pytest.raises(exc):
+        opt.load_state_dict(sd)
+    assert int(opt.state[0]["step"]) == 1
+
+
+# ------------------------------------------------------------------ shared memory, dtypes
+
+def test_gradient_sharing_memory_with_another_parameter_is_rejected():
+    a, b = np.ones(100_000), np.ones(100_000)
+    opt = fastopt.SGD([a, b], lr=0.5)
+    with pytest.raises(ValueError, match="gradient 1 shares memory with parameter 0"):
+        opt.step([np.ones(100_000), a])
+    with pytest.raises(ValueError, match="gradient 0 shares memory with parameter 1"):
+        opt.step([b, np.ones(100_000)])
+    assert np.all(a == 1) and np.all(b == 1)
+
+
+def test_gradient_sharing_memory_with_a_state_array_is_rejected():
+    opt, params = _adam()
+    with pytest.raises(ValueError, match=r"gradient 1 shares memory with state\[0\]\['exp_avg'\]"):
+        opt.step([np.ones(1000), opt.state[0]["exp_avg"]])
+
+
+def test_replacement_parameter_sharing_memory_is_rejected():
+    a, b = np.ones(10), np.ones(10)
+    opt = fastopt.SGD([a, b], lr=0.5)
+    opt.param_groups[0]["params"][1] = a.reshape(10)  # same layout, a's memory
+    with pytest.raises(ValueError, match="share memory"):
+        opt.step([np.ones(10), np.ones(10)])
+    assert np.all(a == 1)
+
+
+def test_functional_gradient_sharing_memory_with_another_array_is_rejected():
+    p = [np.ones(8), np.ones(8)]
+    m, v = [np.zeros(8), np.zeros(8)], [np.zeros(8), np.zeros(8)]
+    with pytest.raises(ValueError, match="gradient 1 shares memory with parameter 0"):
+        functional.adam_(p, [np.ones(8), p[0]], m, v, step=1)
+    with pytest.raises(ValueError, match="gradient 0 shares memory with exp_avg_sq 1"):
+        functional.adam_(p, [v[1], np.ones(8)], m, v, step=1)
+    assert all(np.all(a == 1) for a in p) and all(np.all(a == 0) for a in m + v)
+
+
+@pytest.mark.parametrize("param_dtype,grad_dtype", [(">f8", ">f8"), ("<f8", ">f8"),
+                                                    (">f4", ">f4"), ("<f4", ">f4")])
+def test_non_native_byte_order_is_rejected(param_dtype, grad_dtype):
+    native = np.dtype(param_dtype).isnative
+    w = np.ones(3, dtype=param_dtype)
+    if native:
+        opt = fastopt.SGD([w], lr=0.1)
+        with pytest.raises(TypeError, match="dtype"):
+            opt.step([np.ones(3, dtype=grad_dtype)])
+    else:
+        with pytest.raises(TypeError, match="native byte order"):
+            fastopt.SGD([w], lr=0.1)
+    with pytest.raises(TypeError, match="dtype"):
+        functional.sgd_(w, np.ones(3, dtype=grad_dtype), step=1, lr=0.1)
+    np.testing.assert_array_equal(w, np.ones(3))
+
+
+@pytest.mark.parametrize("step", [1.5, 2.0, "1", True])
+def test_functional_step_must_be_an_integer(step):
+    p = np.ones(3)
+    with pytest.raises(TypeError, match="step must be an integer"):
+        functional.adam_(p, np.ones(3), np.zeros(3), np.zeros(3), step=step)
+    np.testing.assert_array_equal(p, np.ones(3))
