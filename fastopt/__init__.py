@@ -26,5 +26,13 @@ __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "
 
 def get_include():
     """The directory to put on Cython's include path to ``cimport fastopt...``: it holds the
-    ``fastopt`` package with its public ``.pxd`` files (``fastopt/_kernels/first_order.pxd``)."""
+    ``fastopt`` package with its public ``.pxd`` files (``fastopt/_kernels/first_order.pxd``).
+
+    Example (in a ``setup.py``: ``cythonize(..., include_path=[fastopt.get_include()])``)::
+
+        >>> import os, fastopt
+        >>> os.path.isfile(os.path.join(fastopt.get_include(), "fastopt", "_kernels",
+        ...                             "first_order.pxd"))
+        True
+    """
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

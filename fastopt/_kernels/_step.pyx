@@ -224,7 +224,17 @@ def _set_parallel_min(Py_ssize_t n):
 def set_num_threads(n):
     """Set the number of threads fastopt's kernels use (default: ``OMP_NUM_THREADS`` or all cores).
 
-    Results are bit-identical for every thread count.
+    Results are bit-identical for every thread count.  Steps of fewer than 32,768 elements
+    per thread run on fewer threads (starting a parallel region costs more than they do).
+
+    Example::
+
+        >>> import fastopt
+        >>> old = fastopt.get_num_threads()
+        >>> fastopt.set_num_threads(1)
+        >>> fastopt.get_num_threads()
+        1
+        >>> fastopt.set_num_threads(old)
     """
     global _n_threads
     if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
@@ -233,12 +243,26 @@ def set_num_threads(n):
 
 
 def get_num_threads():
-    """The number of threads fastopt's kernels use."""
+    """The number of threads fastopt's kernels use (see :func:`set_num_threads`).
+
+    Example::
+
+        >>> import fastopt
+        >>> fastopt.get_num_threads() >= 1
+        True
+    """
     return _n_threads
 
 
 def openmp_enabled():
-    """True if fastopt was compiled with OpenMP (else every step runs on one thread)."""
+    """True if fastopt was compiled with OpenMP (else every step runs on one thread).
+
+    Example::
+
+        >>> import fastopt
+        >>> fastopt.openmp_enabled() in (True, False)
+        True
+    """
     return bool(FO_HAVE_OPENMP)
 
 # ------------------------------------------------------------------------------- driver

@@ -24,9 +24,9 @@ class Adam(Optimizer):
         betas (tuple[float, float]): decay rates of m and v, each in [0, 1) (default (0.9, 0.999)).
         eps (float): added to the denominator (default 1e-8).
         weight_decay (float): weight decay (default 0).
-        amsgrad (bool): use the running maximum of v (AMSGrad).
-        maximize (bool): maximize the objective instead of minimizing it.
-        decoupled_weight_decay (bool): decay the weights directly (AdamW).
+        amsgrad (bool): use the running maximum of v (AMSGrad) (default False).
+        maximize (bool): maximize the objective instead of minimizing it (default False).
+        decoupled_weight_decay (bool): decay the weights directly (AdamW) (default False).
 
     Example::
 
@@ -71,7 +71,15 @@ class AdamW(Adam):
 
 class AMSGrad(Adam):
     r"""AMSGrad (Reddi, Kale & Kumar, 2018): :class:`Adam` with ``amsgrad=True``, which
-    divides by the running maximum of the second moment so the effective step never grows.
+    divides by the running maximum of the second moment so the effective step never grows::
+
+        m     <- beta1 * m + (1 - beta1) * g
+        v     <- beta2 * v + (1 - beta2) * g^2
+        vmax  <- max(vmax, v)
+        p     <- p - lr * m / (1 - beta1^t) / (sqrt(vmax / (1 - beta2^t)) + eps)
+
+    Defaults as :class:`Adam`: lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0,
+    maximize=False, decoupled_weight_decay=False.
 
     Example::
 

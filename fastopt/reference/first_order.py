@@ -33,6 +33,8 @@ def _adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled_weight_d
 
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
          dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
+    """NumPy reference of :func:`fastopt.functional.sgd_`: the update rule of
+    :class:`fastopt.SGD`, one array at a time, operation by operation as torch.optim."""
     params, grads, bufs = _lists(params, grads, momentum_buffers)
     for i, (p, g) in enumerate(zip(params, grads)):
         d = _effective_grad(p, g, weight_decay, maximize)
@@ -49,6 +51,8 @@ def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
 
 def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
              eps=1e-10, maximize=False):
+    """NumPy reference of :func:`fastopt.functional.adagrad_`: the update rule of
+    :class:`fastopt.Adagrad`, one array at a time, operation by operation as torch.optim."""
     for p, g, s in zip(*_lists(params, grads, state_sums)):
         d = _effective_grad(p, g, weight_decay, maximize)
         clr = lr / (1 + (step - 1) * lr_decay)
@@ -58,6 +62,8 @@ def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_d
 
 def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, eps=1e-6,
               weight_decay=0.0, maximize=False):
+    """NumPy reference of :func:`fastopt.functional.adadelta_`: the update rule of
+    :class:`fastopt.Adadelta`, one array at a time, operation by operation as torch.optim."""
     for p, g, v, a in zip(*_lists(params, grads, square_avgs, acc_deltas)):
         d = _effective_grad(p, g, weight_decay, maximize)
         v *= rho
@@ -71,6 +77,8 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, 
 def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, *, step,
              lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
              maximize=False):
+    """NumPy reference of :func:`fastopt.functional.rmsprop_`: the update rule of
+    :class:`fastopt.RMSprop`, one array at a time, operation by operation as torch.optim."""
     params, grads, vs, bufs, ms = _lists(params, grads, square_avgs, momentum_buffers,
                                          grad_avgs)
     for i, (p, g, v) in enumerate(zip(params, grads, vs)):
@@ -95,6 +103,8 @@ def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, 
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, lr=1e-3,
           beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
           decoupled_weight_decay=False):
+    """NumPy reference of :func:`fastopt.functional.adam_`: the update rule of
+    :class:`fastopt.Adam`, one array at a time, operation by operation as torch.optim."""
     params, grads, ms, vs, vmaxs = _lists(params, grads, exp_avgs, exp_avg_sqs,
                                           max_exp_avg_sqs)
     for i, (p, g, m, v) in enumerate(zip(params, grads, ms, vs)):
@@ -111,6 +121,8 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, l
 
 def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta2=0.999,
             eps=1e-8, weight_decay=0.0, maximize=False):
+    """NumPy reference of :func:`fastopt.functional.adamax_`: the update rule of
+    :class:`fastopt.Adamax`, one array at a time, operation by operation as torch.optim."""
     for p, g, m, u in zip(*_lists(params, grads, exp_avgs, exp_infs)):
         d = _effective_grad(p, g, weight_decay, maximize)
         m += (1 - beta1) * (d - m)
@@ -121,6 +133,8 @@ def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta
 def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-3, beta1=0.9,
            beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
            decoupled_weight_decay=False, maximize=False):
+    """NumPy reference of :func:`fastopt.functional.nadam_`: the update rule of
+    :class:`fastopt.NAdam`, one array at a time, operation by operation as torch.optim."""
     mu = beta1 * (1 - 0.5 * 0.96 ** (step * momentum_decay))
     mu_next = beta1 * (1 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
     product = mu_product * mu
