@@ -189,9 +189,14 @@ cdef class LBFGSMemory:
                                                + sum_{j older} (alpha_j - beta_j) s_j.y_i)
         H g = gamma (g - sum_j alpha_j y_j) + sum_j (alpha_j - beta_j) s_j
 
-    A pair is stored only when ``s.y > eps * y.y`` (eps the dtype's machine epsilon), which
-    keeps H positive definite.  The ring holds m + 1 slots so a rejected pair never evicts
-    the oldest kept one.
+    A pair is stored only when ``s.y > eps * (-g0 . s)`` (eps the dtype's machine epsilon;
+    L-BFGS-B's test, ``s'y > epsmch * (-g'd * stp)``) and ``s.y > 0``, which keeps H
+    positive definite, and when ``y.y`` is positive and finite (gamma = s.y / y.y).  Both
+    sides of the first test scale alike when f or x is rescaled; the former test
+    ``s.y > eps * y.y`` did not (y.y grows as c^2 for f -> c f, s.y as c) and rejected
+    every pair once the curvature y.y / s.y exceeded 1 / eps (4.5e15 in float64, 8.4e6 in
+    float32).  ``-g0 . s = s.y - s.g1`` comes from the update pass, at no extra cost.  The
+    ring holds m + 1 slots so a rejected pair never evicts the oldest kept one.
 
     Storage: one buffer of ``2 (m + 1)`` slots laid out by blocks of B = 2048 elements (block
     b of every slot, then block b + 1 of every slot, ...), so each pass reads the history
@@ -281,7 +286,8 @@ cdef class LBFGSMemory:
         return s, y
 
     def update(self, x1, x0, g1, g0):
-        """Form ``s = x1 - x0, y = g1 - g0``; store the pair if ``s.y > eps y.y``.  Also
+        """Form ``s = x1 - x0, y = g1 - g0``; store the pair if it passes the curvature test
+        (``s.y > eps * (-g0 . s)`` and ``s.y > 0``, see the class doc).  Also
         computes the inner products of the history with ``g1`` for :meth:`direction` and
         :attr:`gmax` = max |g1_i|, all in one pass.  Returns ``(stored, s.y, y.y)``."""
         for v in (x1, x0, g1, g0):
@@ -318,7 +324,11 @@ cdef class LBFGSMemory:
             self.Sg[a] = D[2 * i]
             self.Yg[a] = D[2 * (k + 1 + i)]
         cdef double sy = D[2 * k + 1], yy = D[2 * (2 * k + 1) + 1]
-        if not (sy > self.eps * yy and isfinite(sy) and isfinite(yy)):
+        cdef double slope = sy - D[2 * k]          # -g0 . s = s.y - s.g1
+        # scale-invariant, as L-BFGS-B's (see the class doc); y.y > 0 also guards gamma
+        # against an underflowed y.y
+        if not (sy > 0 and sy > self.eps * slope and yy > 0
+                and isfinite(sy) and isfinite(yy) and isfinite(slope)):
             return False, sy, yy
         for i in range(k):
             a = self.live[i]

@@ -132,3 +132,27 @@ def test_lbfgs_memory_gmax_propagates_nan_and_rejects_bad_vectors():
         mem.direction(g0.astype(np.float32), np.empty(3000, np.float32))
     with pytest.raises(IndexError):
         mem.pair(5)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_lbfgs_memory_keeps_a_pair_of_very_high_curvature(dtype):
+    # f = c/2 x^2 from x = 1 to x = 0: s = -1, y = -c, s.y = c, y.y = c^2
+    c = 1e17 if dtype == np.float64 else 1e8
+    mem = _vec.LBFGSMemory(3, 1, dtype)
+    x0, x1 = np.ones(1, dtype), np.zeros(1, dtype)
+    stored, sy, yy = mem.update(x1, x0, np.zeros(1, dtype), np.full(1, c, dtype))
+    assert stored and mem.k == 1 and mem.gamma() == pytest.approx(1 / c, rel=1e-6)
+
+
+def test_lbfgs_memory_still_rejects_pairs_without_curvature():
+    mem = _vec.LBFGSMemory(3, 2, np.float64)
+    x0, x1 = np.zeros(2), np.array([1.0, 0.0])
+    # s.y = 0: rejected, whatever g0 . s is
+    stored, sy, _ = mem.update(x1, x0, np.array([0.0, 5.0]), np.array([0.0, 1.0]))
+    assert not stored and sy == 0.0
+    # an ascent step (g0 . s > 0) with s.y < 0
+    stored, sy, _ = mem.update(x1, x0, np.array([1.0, 0.0]), np.array([2.0, 0.0]))
+    assert not stored and sy < 0 and mem.k == 0
+    # s.y = 1e-200 > 0 but y.y underflows to 0: gamma = s.y / y.y would be infinite
+    stored, sy, yy = mem.update(x1, x0, np.zeros(2), np.array([-1e-200, 0.0]))
+    assert not stored and sy > 0 and yy == 0.0 and mem.k == 0
