@@ -8,8 +8,10 @@ scaled problems need few tries).  A strong Wolfe (default) or Armijo line search
 ``t = 1`` follows.  ``hess`` is the user's Hessian (dense array or anything with
 ``toarray()``); without it, forward differences of the gradient (n gradients per iteration).
 
-Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to ``1e20`` gives a
-factorization (non-finite Hessian), status 3 when the line search cannot decrease f.
+Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to
+``1e20 * max(1, max_i |H_ii|)`` gives a factorization (a non-finite Hessian, in practice:
+the limit is relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed
+on Rosenbrock times 1e18), status 3 when the line search cannot decrease f.
 """
 import math
 
@@ -34,14 +36,16 @@ def _cho_solve(L, b):
     return solve_triangular(L, solve_triangular(L, b, lower=True), lower=True, trans="T")
 
 
-def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max=1e20):
+def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max_rel=1e20):
     """Solve ``(H + tau I) d = b`` with the smallest ``tau`` of Algorithm 3.3 for which
     ``H + tau I`` has a Cholesky factor.  Returns ``(d, tau)``; ``(None, tau)`` when even
-    ``tau_max`` fails."""
+    ``tau_max = tau_max_rel * max(1, max_i |H_ii|)`` fails (``beta`` and ``tau_max`` scale
+    with the diagonal, so H and c H take the same tries)."""
     diag = np.diagonal(H)
     if not np.all(np.isfinite(H)):
         return None, math.inf
-    beta = beta_rel * max(1.0, float(np.max(np.abs(diag))))
+    hscale = max(1.0, float(np.max(np.abs(diag))))
+    beta, tau_max = beta_rel * hscale, tau_max_rel * hscale
     dmin = float(np.min(diag))
     tau = 0.0 if dmin > 0 else beta - dmin
     eye = np.eye(H.shape[0], dtype=H.dtype)

@@ -42,3 +42,22 @@ def test_lbfgs_float32_on_a_function_with_curvature_above_one_over_eps():
     r = fastopt.minimize(_scaled(p, c)["fun"], x0, jac=True, options={"gtol": 1e-2 * c})
     assert base.status == 0 and r.status == 0, r.message
     assert r.nit <= 2 * base.nit, (r.nit, base.nit)
+
+
+# ------------------------------------------------------------- Newton: tau relative to H
+
+def test_newton_converges_on_rosenbrock_scaled_by_1e18():
+    p = problems.get("rosenbrock")
+    x0 = np.array([0.0, 1.0])               # H_11 = -398 c there: tau must exceed 398 c
+    for c in (1.0, 1e18):
+        kw = _scaled(p, c)
+        r = fastopt.minimize(kw["fun"], x0, jac=True, hess=kw["hess"], method="newton",
+                             options={"gtol": 1e-5 * c})
+        assert r.status == 0 and p.solved(r.fun / c), (c, r.message)
+
+
+def test_modified_cholesky_limit_is_relative_to_the_diagonal():
+    H = np.diag([-4e30, 1e30])
+    d, tau = modified_cholesky_solve(H, np.ones(2))
+    assert d is not None and 4e30 < tau < 1e31 and np.all(np.isfinite(d))
+    assert modified_cholesky_solve(np.full((2, 2), np.nan), np.ones(2))[0] is None
