@@ -11,9 +11,10 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
+from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order._result import OptimizeResult
 
-__all__ = ["Run"]
+__all__ = ["Run", "gnorm", "steepest_descent"]
 
 
 def _wants_result(callback):
@@ -57,16 +58,36 @@ class Run:
             return 99, "stopped by the callback (StopIteration)"
         if not (math.isfinite(f) and math.isfinite(gnorm)):
             return 4, "the function or gradient value became non-finite"
+        return self._limits(nit, gnorm, gtol)
+
+    def _limits(self, nit, gnorm, gtol):
         if gnorm <= gtol:
-            return 0, f"converged: max |gradient| = {gnorm:.3g} <= gtol = {gtol:.3g}"
+            at = " at x0" if nit == 0 else ""
+            return 0, f"converged: max |gradient| = {gnorm:.3g} <= gtol = {gtol:.3g}{at}"
         if self.maxiter is not None and nit >= self.maxiter:
             return 1, f"stopped: the iteration limit maxiter = {self.maxiter} was reached"
         if self.obj.maxfun is not None and self.obj.nfev >= self.obj.maxfun:
-            return 2, f"stopped: the evaluation limit maxfun = {self.obj.maxfun} was reached"
+            return self.limit_message()
         return None
 
     def limit_message(self):
         return 2, f"stopped: the evaluation limit maxfun = {self.obj.maxfun} was reached"
+
+    def start(self, x, gtol):
+        """f and the gradient at x0, and the result if the run ends there (converged,
+        ``maxiter = 0``, ``maxfun`` used up), else None.  Every method starts here.  When
+        ``maxfun`` runs out before f and the gradient are known (finite differences need
+        n + 1 evaluations) the result has status 2 and NaN ``fun`` and ``jac``."""
+        try:
+            f, g = first_point(self.obj, x)
+        except EvaluationLimit:
+            status, message = self.limit_message()
+            nan = np.full_like(x, np.nan)
+            return math.nan, nan, self.result(
+                x, math.nan, nan, 0, status, message + " before f and the gradient at x0 "
+                "were known")
+        stop = self._limits(0, gnorm(g), gtol)
+        return f, g, None if stop is None else self.result(x, f, g, 0, *stop)
 
     def result(self, x, f, g, nit, status, message, **extra):
         obj = self.obj
@@ -92,3 +113,17 @@ def first_point(obj, x):
     if not np.all(np.isfinite(g)):
         raise ValueError("the gradient at x0 has non-finite entries")
     return f, g
+
+
+def steepest_descent(g, gmax, d):
+    """``d[:] = -g / ||g||``; returns ``g . d = -||g||``.
+
+    The unit length makes the step t = 1 move x by a unit distance, the first trial of
+    L-BFGS-B (which takes ``t = 1 / ||g||`` along ``-g``), while ``g . d`` stays
+    representable for any finite ``g != 0``: ``g . g`` itself overflows for
+    ``||g|| > 1e154`` and underflows to 0 below ``1e-162`` in float64, so the norm is formed
+    from ``g / max |g_i|`` (``gmax``), whose squares sum to a value in ``[1, n]``."""
+    # 1 / gmax overflows for a subnormal gmax; 2^1000 then scales g to entries below 11
+    scale = 1.0 / gmax if gmax >= 1e-300 else math.ldexp(1.0, 1000)
+    ss = _vec.combine((-scale,), (g,), d, d)            # d = -g / gmax, ss = d.d
+    return _vec.combine((1.0 / math.sqrt(ss),), (d,), d, g)

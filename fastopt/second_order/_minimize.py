@@ -1,5 +1,7 @@
 """``fastopt.minimize``: one entry point, SciPy's signature and result, four methods."""
-import numpy as np
+import math
+import numbers
+from collections.abc import Mapping
 
 from fastopt.second_order._driver import Run
 from fastopt.second_order._objective import Objective, prepare_x0
@@ -23,11 +25,35 @@ METHODS = ("lbfgs", "newton", "hessian-free", "cg")
 
 # options whose default depends on n (None in the tables): 200 n, as SciPy's CG / Newton-CG
 _PER_N = {"maxiter": 200}
+# the integer options and their smallest value (maxiter = 0 returns x0; maxfun must allow
+# f(x0)); maxiter and maxfun may also be None (no limit)
+_INTEGER = {"maxiter": 0, "maxfun": 1, "maxcor": 1, "maxls": 1, "ftol_iters": 1,
+            "cg_maxiter": 1, "max_failures": 1}
+# the real options, all >= 0 (methods check the finer ranges: c1 < c2, decay <= 1)
+_REAL = ("gtol", "ftol", "c1", "c2", "damping", "decay", "cg_eps")
+
+
+def _integer(name, v):
+    low = _INTEGER[name]
+    if v is None and name in ("maxiter", "maxfun"):
+        return None
+    if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+            and v == int(v) and v >= low):
+        none = " or None" if name in ("maxiter", "maxfun") else ""
+        raise ValueError(f"{name} must be an integer >= {low}{none}, got {v!r}")
+    return int(v)
+
+
+def _real(name, v):
+    if not (isinstance(v, numbers.Real) and not isinstance(v, bool) and v >= 0):
+        raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+    return float(v)
 
 
 def resolve_options(method, options, tol, n):
     """The full option dict of ``method``: defaults, then ``tol``, then ``options``.
-    Unknown option names are a ValueError that lists the valid ones."""
+    Unknown option names are a ValueError that lists the valid ones; options of the wrong
+    type or range are a ValueError that names them."""
     table = _methods()
     key = method.lower() if isinstance(method, str) else method
     if key not in table:
@@ -38,24 +64,21 @@ def resolve_options(method, options, tol, n):
         if v is None and k in _PER_N:
             opts[k] = _PER_N[k] * n
     if tol is not None:
-        if not (isinstance(tol, (int, float, np.floating, np.integer)) and tol >= 0):
-            raise ValueError(f"tol must be a non-negative number, got {tol!r}")
-        opts["gtol"] = float(tol)
+        opts["gtol"] = _real("tol", tol)
+    if options is not None and not isinstance(options, Mapping):
+        raise TypeError(f"options must be a dict, got {type(options).__name__}")
     if options:
-        unknown = sorted(set(options) - set(defaults))
+        unknown = sorted(set(options) - set(defaults), key=repr)
         if unknown:
             raise ValueError(
                 f"unknown option(s) {', '.join(map(repr, unknown))} for method {key!r}; "
                 f"valid options: {', '.join(sorted(defaults))}")
         opts.update(options)
-    for name in ("maxiter", "maxfun"):
-        v = opts.get(name)
-        if v is not None and (isinstance(v, bool) or int(v) != v or v < 0):
-            raise ValueError(f"{name} must be a non-negative integer or None, got {v!r}")
-    for name in ("gtol", "ftol"):
-        v = opts.get(name)
-        if v is not None and not (float(v) >= 0):
-            raise ValueError(f"{name} must be a non-negative number, got {v!r}")
+    for name, v in opts.items():
+        if name in _INTEGER:
+            opts[name] = _integer(name, v)
+        elif name in _REAL:
+            opts[name] = _real(name, v)
     return key, func, opts
 
 
@@ -77,8 +100,13 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
       Hager–Zhang (``beta="hz"``).
 
     ``jac``: a callable returning the gradient, ``True`` when ``fun`` returns
-    ``(f, gradient)``, or None / a string such as ``"2-point"`` for forward differences.
-    ``tol`` sets ``gtol``.  ``callback(xk)`` or
+    ``(f, gradient)``, or None (or False, ``"2-point"``, ``"3-point"``, ``"cs"``: all mean
+    forward differences here; other strings are a ValueError).
+    ``tol`` sets ``gtol``.  ``options`` is a dict; an option of the wrong type or range
+    is a ValueError that names it.  ``maxiter = 0`` returns x0 (status 1) after evaluating
+    f and the gradient there; ``maxfun`` must be at least 1, and when it runs out before
+    the gradient at x0 is known (finite differences take n + 1 evaluations) the result has
+    status 2.  ``callback(xk)`` or
     ``callback(intermediate_result)`` runs after every iteration; raising StopIteration
     ends the run (status 99).
 

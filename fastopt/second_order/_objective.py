@@ -6,15 +6,19 @@
 benchmarks subtract to get the optimizer's own overhead), and refuse to go past ``maxfun``
 evaluations by raising :class:`EvaluationLimit`.
 
-``jac=None`` (or a string such as ``'2-point'``) means forward differences of ``fun`` with
-SciPy's relative step ``sqrt(eps) * max(1, |x_i|)``; ``hess=None`` and ``hessp=None`` mean
-differences of gradients where a method needs them.
+``jac=None`` or ``False``, or one of SciPy's finite-difference names ``'2-point'``,
+``'3-point'``, ``'cs'`` (all three mean the same here), means forward differences of ``fun``
+with SciPy's relative step ``sqrt(eps) * max(1, |x_i|)``; any other string is a ValueError.
+``hess=None`` and ``hessp=None`` mean differences of gradients where a method needs them.
 """
 import time
 
 import numpy as np
 
-__all__ = ["Objective", "EvaluationLimit", "prepare_x0"]
+__all__ = ["Objective", "EvaluationLimit", "prepare_x0", "FD_NAMES"]
+
+#: The ``jac`` strings accepted (SciPy's names); each means fastopt's forward differences.
+FD_NAMES = ("2-point", "3-point", "cs")
 
 
 class EvaluationLimit(Exception):
@@ -67,10 +71,12 @@ class Objective:
             args = (args,)
         self.fun, self.args = fun, args
         self.n, self.dtype = x0.size, x0.dtype
-        self.jac_mode = "fun" if jac is True else ("callable" if callable(jac) else "fd")
-        if jac is not None and jac is not True and jac is not False and not callable(jac) \
-                and not isinstance(jac, str):
+        if isinstance(jac, str) and jac not in FD_NAMES:
+            raise ValueError(f"jac must be callable, True, None or one of "
+                             f"{', '.join(map(repr, FD_NAMES))}, got {jac!r}")
+        if not (jac is None or isinstance(jac, (bool, str)) or callable(jac)):
             raise TypeError(f"jac must be callable, True, None or a string, got {jac!r}")
+        self.jac_mode = "fun" if jac is True else ("callable" if callable(jac) else "fd")
         self.jac = jac if callable(jac) else None
         for name, h in (("hess", hess), ("hessp", hessp)):
             if h is not None and not callable(h):

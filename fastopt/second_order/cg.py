@@ -6,18 +6,22 @@
 * Hager–Zhang (``beta="hz"``): ``beta = (y - 2 d |y|^2 / d.y) . g+ / d.y``, bounded below
   by ``-1 / (|d| min(0.01, |g|))``;
 
-``d+ = -g+ + beta d``, restarting from ``-g+`` when that is not a descent direction.  The
-first trial step is ``1 / |g_0|`` and then ``min(1, 2.02 (f_{k-1} - f_k) / (-g . d))``
-(SciPy's CG rule).  Each iteration is three fused passes over the vectors (y, the dot
-products, the new direction with its slope) in ``_vec``.
+``d+ = -g+ + beta d``, restarting from ``-g+`` when beta is 0 or ``d+`` is not a descent
+direction.  The first trial step is ``1 / |g_0|`` and then
+``min(1, 2.02 (f_{k-1} - f_k) / (-g . d))`` (SciPy's CG rule).  A steepest-descent
+direction (the first, a restart) is stored as ``-g / |g|``, its steps multiplied by
+``|g|``: the same trial points as ``-g``, but ``g . d = -|g|`` stays finite and nonzero
+where ``g . g`` overflows or underflows (``|g| > 1e154`` or ``< 1e-162`` in float64; see
+:func:`fastopt.second_order._driver.steepest_descent`).  Each iteration is three fused
+passes over the vectors (y, the dot products, the new direction with its slope) in
+``_vec``.
 """
 import math
 
 import numpy as np
 
 from fastopt.second_order import _vec
-from fastopt.second_order._driver import first_point, gnorm
-from fastopt.second_order._objective import EvaluationLimit
+from fastopt.second_order._driver import gnorm, steepest_descent
 from fastopt.second_order.linesearch import line_search_wolfe
 
 __all__ = ["minimize_cg", "CG_OPTIONS"]
@@ -30,29 +34,28 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
     obj = run.obj
     if beta not in ("pr+", "hz"):
         raise ValueError(f"beta must be 'pr+' or 'hz', got {beta!r}")
-    f, g = first_point(obj, x)
-    gn = gnorm(g)
-    if gn <= gtol:
-        return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
+    f, g, done = run.start(x, gtol)
+    if done is not None:
+        return done
     d = np.empty_like(x)
     y = np.empty_like(x)
     work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
-    gtd = _vec.combine((-1.0,), (g,), d, g)
-    gg = -gtd
-    t0 = 1.0 / math.sqrt(gg)
-    nit, restarted = 0, True
+    gn = gnorm(g)
+    # the direction of the recurrence is dscale * d: dscale = |g| after a restart (d is
+    # -g / |g|, see the module doc), 1 otherwise
+    gtd = steepest_descent(g, gn, d)
+    dscale, restarted, t0 = -gtd, True, 1.0
+    gg = _vec.dot(g, g)
+    nit = 0
     while True:
-        try:
-            ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
-                                   maxiter=int(maxls), work=work)
-        except EvaluationLimit:
-            return run.result(x, f, g, nit, *run.limit_message())
+        ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
+                               maxiter=maxls, work=work)
         if not ls.success:
             if ls.limit:
                 return run.result(x, f, g, nit, *run.limit_message())
             if not restarted:                          # retry along -g once
-                gtd = _vec.combine((-1.0,), (g,), d, g)
-                t0, restarted = 1.0 / math.sqrt(-gtd), True
+                gtd = steepest_descent(g, gn, d)
+                dscale, restarted, t0 = -gtd, True, 1.0
                 continue
             return run.result(x, f, g, nit, 3, "stopped: the line search along -gradient "
                               f"found no lower point ({ls.message})")
@@ -62,8 +65,10 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
         D = _vec.multidot([y, d, g_new], [g_new, y])
         yg, yy, dgn, dy, gg_new = D[0, 0], D[0, 1], D[1, 0], D[1, 1], D[2, 0]
         if beta == "pr+":
-            b = max(0.0, yg / gg) if gg > 0 else 0.0
+            # beta multiplies the recurrence's direction dscale * d
+            b = dscale * max(0.0, yg / gg) if gg > 0 else 0.0
         else:
+            # Hager-Zhang's beta * d does not depend on the length of d: use d as stored
             if dy > 0:
                 b = (yg - 2.0 * yy * dgn / dy) / dy
                 dn = math.sqrt(float(_vec.dot(d, d)))
@@ -78,11 +83,13 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
         stop = run.check(x, f, g, nit, gn, gtol)
         if stop is not None:
             return run.result(x, f, g, nit, *stop)
-        gtd = _vec.combine((-1.0, b), (g, d), d, g)
-        restarted = b == 0.0
-        if not gtd < 0:
-            gtd = _vec.combine((-1.0,), (g,), d, g)
-            restarted = True
-        t0 = min(1.0, 2.02 * (f_old - f) / -gtd) if f_old > f else 1.0
-        if not t0 > 0:
-            t0 = 1.0
+        gtd, dscale, restarted = math.nan, 1.0, False
+        if b != 0 and math.isfinite(b):
+            gtd = _vec.combine((-1.0, b), (g, d), d, g)
+        if not gtd < 0:                      # beta = 0 or no descent: restart from -g
+            gtd = steepest_descent(g, gn, d)
+            dscale, restarted = -gtd, True
+        # SciPy's rule, t <= 1 in units of the recurrence's direction dscale * d
+        t0 = min(dscale, 2.02 * (f_old - f) / -gtd) if f_old > f else dscale
+        if not (t0 > 0 and math.isfinite(t0)):
+            t0 = dscale

@@ -46,7 +46,7 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
-from fastopt.second_order._driver import first_point, gnorm
+from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order.linesearch import line_search_armijo
 
@@ -139,21 +139,18 @@ def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
 
 def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, backtrack,
                           c1, maxls, max_failures, **_):
-    obj = run.obj
-    if not (damping >= 0 and math.isfinite(damping)):
+    obj = run.obj                  # minimize checked the types and signs of the options
+    if not math.isfinite(damping):
         raise ValueError(f"damping must be a non-negative number, got {damping!r}")
-    if not (0 <= decay <= 1):
+    if not decay <= 1:
         raise ValueError(f"decay must be in [0, 1], got {decay!r}")
-    if int(cg_maxiter) != cg_maxiter or cg_maxiter < 1:
-        raise ValueError(f"cg_maxiter must be a positive integer, got {cg_maxiter!r}")
-    f, g = first_point(obj, x)
-    nit, lam, failures, p_prev = 0, float(damping), 0, None
     if backtrack not in ("fallback", "martens", False, None):
         raise ValueError(f"backtrack must be 'fallback', 'martens' or False, got {backtrack!r}")
-    keep = _backtrack_steps(int(cg_maxiter)) if backtrack else set()
-    gn = gnorm(g)
-    if gn <= gtol:
-        return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
+    f, g, done = run.start(x, gtol)
+    if done is not None:
+        return done
+    nit, lam, failures, p_prev = 0, damping, 0, None
+    keep = _backtrack_steps(cg_maxiter) if backtrack else set()
     while True:
         try:
             xc, gc = x, g
@@ -218,7 +215,7 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
                 else:
                     t0 = 0.5
                 ls = line_search_armijo(lambda z: obj.f(z, keep=True), x, p_c, f, gtp_c,
-                                        t0=t0, c1=c1, maxiter=int(maxls))
+                                        t0=t0, c1=c1, maxiter=maxls)
                 if not ls.success:
                     if ls.limit:
                         return run.result(x, f, g, nit, *run.limit_message())

@@ -2,9 +2,18 @@
 
 Each iteration: ``d = -H g`` with H the L-BFGS inverse-Hessian approximation of the last
 ``maxcor`` pairs (:class:`fastopt.second_order._vec.LBFGSMemory`: the two-loop recursion in
-two passes over the history, initial scaling ``gamma = s.y / y.y``, pairs with
-``s.y <= eps y.y`` skipped), then a strong Wolfe line search (Moré–Thuente, c1 = 1e-4,
-c2 = 0.9) from ``t = 1`` (``t = 1 / ||g||`` on the first iteration, as L-BFGS-B).
+two passes over the history, initial scaling ``gamma = s.y / y.y``), then a strong Wolfe
+line search (Moré–Thuente, c1 = 1e-4, c2 = 0.9) from ``t = 1``.  Without pairs (the first
+iteration, after a reset) d is ``-g / ||g||``, so the first trial moves x by a unit
+distance: L-BFGS-B's ``t = 1 / ||g||`` along ``-g``, without its cap ``t <= 1e10`` (which
+made the first step depend on the scale of f) and with ``||g||`` formed so that it neither
+overflows nor underflows (:func:`fastopt.second_order._driver.steepest_descent`).
+
+A pair is kept only when ``s.y > eps (-g_k . s)`` and ``s.y > 0`` (L-BFGS-B's test, eps
+the dtype's machine epsilon): it does not depend on the scale of f or x, so ``c f``
+takes the iterations f takes for any c > 0.  (``s.y > eps y.y``, the former test, rejected
+every pair once the curvature exceeded 1 / eps -- f = 1e14 x Rosenbrock -- and left
+steepest descent.)
 
 Vector work per iteration: the direction pass (reads the history and g, writes d and
 gives g.d), per line-search trial ``x + t d`` and ``g_t . d``, and the update pass, which
@@ -28,8 +37,7 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
-from fastopt.second_order._driver import first_point, gnorm
-from fastopt.second_order._objective import EvaluationLimit
+from fastopt.second_order._driver import gnorm, steepest_descent
 from fastopt.second_order.linesearch import line_search_wolfe
 
 __all__ = ["minimize_lbfgs", "LBFGS_OPTIONS"]
@@ -41,35 +49,22 @@ LBFGS_OPTIONS = dict(maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2,
 
 def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_):
     """The L-BFGS loop on ``run`` (a :class:`fastopt.second_order._driver.Run`) from x."""
-    obj = run.obj
-    if int(maxcor) != maxcor or maxcor < 1:
-        raise ValueError(f"maxcor must be a positive integer, got {maxcor!r}")
-    if int(maxls) != maxls or maxls < 1:
-        raise ValueError(f"maxls must be a positive integer, got {maxls!r}")
-    f, g = first_point(obj, x)
-    mem = _vec.LBFGSMemory(int(maxcor), x.size, x.dtype)
+    obj = run.obj                  # the options are checked (types, ranges) by minimize
+    f, g, done = run.start(x, gtol)
+    if done is not None:
+        return done
+    mem = _vec.LBFGSMemory(maxcor, x.size, x.dtype)
     d = np.empty_like(x)
     work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
-    if int(ftol_iters) != ftol_iters or ftol_iters < 1:
-        raise ValueError(f"ftol_iters must be a positive integer, got {ftol_iters!r}")
     nit = small = 0
     gn = gnorm(g)
-    if gn <= gtol:
-        return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
     while True:
-        gtd = mem.direction(g, d)
-        if not gtd < 0:                      # not a descent direction: restart from -g
+        gtd = mem.direction(g, d) if mem.k > 0 else math.nan
+        if not gtd < 0:          # no pairs (first iteration, reset) or H g lost descent
             mem.reset()
-            gtd = mem.direction(g, d)
-        if mem.k == 0 and nit == 0:
-            t0 = min(1.0 / math.sqrt(-gtd), 1e10)
-        else:
-            t0 = 1.0
-        try:
-            ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
-                                   maxiter=int(maxls), work=work)
-        except EvaluationLimit:
-            return run.result(x, f, g, nit, *run.limit_message())
+            gtd = steepest_descent(g, gn, d)
+        ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
+                               maxiter=maxls, work=work)
         if not ls.success:
             if ls.limit:
                 return run.result(x, f, g, nit, *run.limit_message())

@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
-from fastopt.second_order._driver import first_point, gnorm
+from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order.linesearch import line_search_armijo, line_search_wolfe
 
@@ -63,11 +63,10 @@ def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
     obj = run.obj
     if line_search not in ("wolfe", "armijo"):
         raise ValueError(f"line_search must be 'wolfe' or 'armijo', got {line_search!r}")
-    f, g = first_point(obj, x)
+    f, g, done = run.start(x, gtol)
+    if done is not None:
+        return done
     nit = 0
-    gn = gnorm(g)
-    if gn <= gtol:
-        return run.result(x, f, g, 0, 0, f"converged: max |gradient| = {gn:.3g} <= gtol at x0")
     while True:
         try:
             H = obj.hess(x, g)

@@ -44,6 +44,126 @@ def test_lbfgs_float32_on_a_function_with_curvature_above_one_over_eps():
     assert r.nit <= 2 * base.nit, (r.nit, base.nit)
 
 
+def test_lbfgs_retry_along_minus_gradient_after_a_reset_starts_at_unit_distance(monkeypatch):
+    # after a failed search the memory is dropped and the search retried along -g; its
+    # first trial must move x by ||t0 d|| = 1 (t0 = 1 / ||g|| along -g), as on the first
+    # iteration, not by ||g||
+    calls = []
+    real = lbfgs.line_search_wolfe
+
+    def spy(fg, x, d, f0, g0, gtd0, t0, **kw):
+        calls.append((t0 * float(np.linalg.norm(d)), d.copy(), g0.copy()))
+        res = real(fg, x, d, f0, g0, gtd0, t0=t0, **kw)
+        if len(calls) == 3:          # the third search (memory of 2 pairs) "fails"
+            res.success = res.limit = False
+        return res
+
+    monkeypatch.setattr(lbfgs, "line_search_wolfe", spy)
+    p = problems.get("rosenbrock")
+    r = fastopt.minimize(lambda x: (1e3 * p.fun(x), 1e3 * p.grad(x)), p.x0, jac=True,
+                         options={"maxiter": 5})
+    assert r.nit == 5 and len(calls) >= 4
+    dist, d, g = calls[3]                         # the retry
+    np.testing.assert_allclose(d / np.linalg.norm(d), -g / np.linalg.norm(g), rtol=1e-12)
+    assert dist == pytest.approx(1.0, rel=1e-12)
+    assert calls[0][0] == pytest.approx(1.0, rel=1e-12)     # the first iteration
+
+
+# ------------------------------------------------------------- maxfun at the first point
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maxfun_below_one_is_a_clear_error(method):
+    p = problems.get("rosenbrock")
+    with pytest.raises(ValueError, match="maxfun"):
+        fastopt.minimize(p.fun, p.x0, jac=p.grad, method=method, options={"maxfun": 0})
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maxfun_too_small_for_the_first_gradient_gives_status_2(method):
+    p = problems.get("rosenbrock")         # forward differences need n + 1 = 3 evaluations
+    r = fastopt.minimize(p.fun, p.x0, method=method, options={"maxfun": 2})
+    assert r.status == 2 and not r.success and "maxfun" in r.message
+    assert r.nit == 0 and r.nfev == 2 and np.array_equal(r.x, p.x0)
+    assert set(r) == FIELDS
+
+
+# ------------------------------------------------------------- maxiter = 0
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maxiter_zero_does_no_iteration(method):
+    p = problems.get("rosenbrock")
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, hessp=p.hessp,
+                         method=method, options={"maxiter": 0})
+    assert r.status == 1 and r.nit == 0 and "maxiter" in r.message
+    assert np.array_equal(r.x, p.x0) and r.nfev == 1 and r.nhev == 0
+    assert r.fun == p.fun(p.x0)
+
+
+# ------------------------------------------------------------- huge and tiny gradients
+
+@pytest.mark.parametrize("method", ["lbfgs", "cg"])
+@pytest.mark.parametrize("scale", [1e200, 1e-200])
+def test_huge_and_tiny_gradient_norms(method, scale):
+    # g.g overflows (1e400) or underflows (1e-400) in float64; the first step must not
+    fg = lambda x: (0.5 * scale * float(x @ x), scale * x)
+    r = fastopt.minimize(fg, np.ones(2), jac=True, method=method, tol=1e-8 * scale)
+    assert r.status == 0, r.message
+    assert np.abs(r.x).max() <= 1e-8
+
+
+@pytest.mark.parametrize("method", ["lbfgs", "cg"])
+def test_tiny_gradient_with_tol_zero_ends_cleanly(method):
+    fg = lambda x: (0.5e-200 * float(x @ x), 1e-200 * x)
+    r = fastopt.minimize(fg, np.ones(2), jac=True, method=method, tol=0)
+    assert r.status in (0, 3) and np.abs(r.x).max() <= 1e-8, r.message
+
+
+def test_huge_gradient_default_tol_does_not_raise():
+    for method in ("lbfgs", "cg"):
+        r = fastopt.minimize(lambda x: (0.5e200 * float(x @ x), 1e200 * x), np.ones(2),
+                             jac=True, method=method)
+        assert r.fun < 1e200 * 1e-10, (method, r.message)
+
+
+# ------------------------------------------------------------- option checking
+
+@pytest.mark.parametrize("options,match", [
+    ({"maxiter": "a"}, "maxiter must be"), ({"maxiter": math.inf}, "maxiter must be"),
+    ({"maxiter": 2.5}, "maxiter must be"), ({"maxfun": "10"}, "maxfun must be"),
+    ({"gtol": "small"}, "gtol must be"), ({"maxcor": "a"}, "maxcor must be"),
+    ({"maxls": math.nan}, "maxls must be"),
+])
+def test_options_of_the_wrong_type_are_clear_errors(options, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        fastopt.minimize(lambda x: (float(x @ x), 2 * x), np.ones(2), jac=True,
+                         options=options)
+
+
+@pytest.mark.parametrize("options", ["maxiter", [("maxiter", 3)], 3])
+def test_options_must_be_a_dict(options):
+    with pytest.raises(TypeError, match="options must be a dict"):
+        fastopt.minimize(lambda x: (float(x @ x), 2 * x), np.ones(2), jac=True,
+                         options=options)
+
+
+def test_integral_float_options_are_accepted():
+    r = fastopt.minimize(lambda x: (float(x @ x), 2 * x), np.ones(2), jac=True,
+                         options={"maxiter": 50.0, "maxfun": np.int64(100)})
+    assert r.success
+
+
+@pytest.mark.parametrize("jac", ["2-point", "3-point", "cs"])
+def test_finite_difference_jac_strings(jac):
+    r = fastopt.minimize(lambda x: float((x - 1) @ (x - 1)), np.zeros(2), jac=jac)
+    assert r.success and np.allclose(r.x, 1, atol=1e-4)
+
+
+@pytest.mark.parametrize("jac", ["2point", "exact", ""])
+def test_other_jac_strings_are_rejected(jac):
+    with pytest.raises(ValueError, match="jac"):
+        fastopt.minimize(lambda x: float(x @ x), np.zeros(2), jac=jac)
+
+
 # ------------------------------------------------------------- Newton: tau relative to H
 
 def test_newton_converges_on_rosenbrock_scaled_by_1e18():
