@@ -212,19 +212,39 @@ class Objective:
         return np.ascontiguousarray(H, dtype=self.dtype)
 
     def hessp(self, x, p, g=None):
-        """``H(x) p``.  Without ``hessp`` (and ``hess``): a forward difference of gradients,
-        ``(grad(x + h p) - grad(x)) / h`` with ``h = sqrt(eps) (1 + |x|) / |p|`` (one
-        gradient evaluation; ``g`` is grad(x))."""
+        """``H(x) p`` (see :meth:`product`)."""
+        return self.product(x, g)(p)
+
+    def product(self, x, g=None):
+        """The map ``p -> H(x) p`` at one point, for the many products of one CG run: the
+        user's ``hessp``; else ``hess(x) @ p`` with ``hess(x)`` evaluated once, here; else a
+        forward difference of gradients, ``(grad(x + h p) - grad(x)) / h`` with
+        ``h = sqrt(eps) (1 + |x|) / |p|`` (one gradient evaluation per product; ``g`` is
+        grad(x), evaluated here when None)."""
         if self.hessp_fun is not None:
-            self.nhev += 1
-            out = self._user(self.hessp_fun, x, p)
-            return self._vector(out, "hessp")
+            def hp(p):
+                self.nhev += 1
+                return self._vector(self._user(self.hessp_fun, x, p), "hessp")
+            return hp
         if self.hess_fun is not None:
-            return np.ascontiguousarray(self.hess(x) @ p, dtype=self.dtype)
+            H = self.hess(x)
+            return lambda p: np.ascontiguousarray(H @ p, dtype=self.dtype)
         if g is None:
             g = self.grad(x)
-        pn = float(np.linalg.norm(p))
-        if pn == 0.0:
-            return np.zeros(self.n, self.dtype)
-        h = self.fd_step * (1.0 + float(np.linalg.norm(x))) / pn
-        return np.ascontiguousarray((self.grad(x + h * p) - g) / h, dtype=self.dtype)
+        scale = self.fd_step * (1.0 + float(np.linalg.norm(x)))
+
+        def fd(p):
+            pn = float(np.linalg.norm(p))
+            if pn == 0.0:
+                return np.zeros(self.n, self.dtype)
+            h = scale / pn
+            return np.ascontiguousarray((self.grad(x + h * p) - g) / h, dtype=self.dtype)
+        return fd
+
+    @property
+    def product_source(self):
+        """What :meth:`product` multiplies by, for messages: 'hessp', 'hess' or
+        'differences of the gradient'."""
+        if self.hessp_fun is not None:
+            return "hessp"
+        return "hess" if self.hess_fun is not None else "differences of the gradient"

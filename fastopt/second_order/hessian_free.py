@@ -39,7 +39,10 @@ from the call that gave f there, so ``njev = nit + 1``).  ``njev + nhev`` is wha
 comparison with SciPy's Newton-CG counts.
 
 Stops when ``max |g_i| <= gtol`` (status 0); status 3 after ``max_failures`` (10)
-consecutive outer iterations without decrease.
+consecutive outer iterations without decrease; status 4 when a Hessian-vector product is
+NaN or infinite (from ``hessp``, ``hess`` or the gradient differences: the message says
+which), since CG cannot tell such a product from negative curvature.  With ``hess`` and no
+``hessp``, ``hess(x)`` is evaluated once per outer iteration, not per product.
 """
 import math
 
@@ -75,27 +78,26 @@ def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
 
     Returns ``(p, q, pp, pAp, stored, n_products, reason)``: the last iterate, its damped
     model value, ``p.p``, ``p.(A + lam I)p`` (NaN for the steepest-descent fallback), a list of ``(i, p_i, q_i, p_i.p_i)`` for the CG steps in ``keep``, the
-    number of products and why CG stopped.
+    number of products and why CG stopped.  ``reason == "non-finite product"`` when a
+    product (or ``d.(A + lam I)d``) is NaN or infinite; then ``p`` is 0 and ``q`` NaN.
     """
     b = np.negative(g)
     gnorm2 = _vec.dot(g, g)
     nprod = 0
+    p, r, q = np.zeros_like(g), b.copy(), 0.0
     if x0 is not None:
         Ax = Av(x0)
         nprod += 1
         _vec.combine((1.0, lam), (Ax, x0), Ax)                 # (A + lam I) x0
         # q(x0) = g.x0 + 1/2 x0.(A + lam I)x0; use x0 only when it beats p = 0
         D = _vec.multidot([x0], [g, Ax])
+        if not math.isfinite(D[0, 1]):
+            return p, math.nan, 0.0, math.nan, [], nprod, "non-finite product"
         q0 = D[0, 0] + 0.5 * D[0, 1]
         if q0 < 0:
             p = x0.copy()
-            r = np.empty_like(g)
             _vec.combine((-1.0, -1.0), (g, Ax), r)            # r = b - A p
             q = q0
-        else:
-            p, r, q = np.zeros_like(g), b.copy(), 0.0
-    else:
-        p, r, q = np.zeros_like(g), b.copy(), 0.0
     d = r.copy()
     rr = _vec.dot(r, r)
     history = [q]
@@ -109,7 +111,10 @@ def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
         Ad = Av(d)
         nprod += 1
         dAd = _vec.combine((1.0, lam), (Ad, d), Ad, d)          # Ad <- (A + lam I) d
-        if not dAd > 0 or not math.isfinite(dAd):
+        if not math.isfinite(dAd):
+            # not negative curvature: the product is unusable (NaN would read as dAd <= 0)
+            return np.zeros_like(g), math.nan, 0.0, math.nan, [], nprod, "non-finite product"
+        if not dAd > 0:
             reason = "negative curvature"
             if i == 0 and not np.any(p):
                 p = b.copy()                                   # steepest descent
@@ -153,7 +158,6 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
     keep = _backtrack_steps(cg_maxiter) if backtrack else set()
     while True:
         try:
-            xc, gc = x, g
             eta = min(0.5, math.sqrt(math.sqrt(_vec.dot(g, g))))
             x0 = None
             if p_prev is not None and decay > 0:
@@ -167,7 +171,10 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
                     x0 = decay * p_prev
             lam_prev = lam
             p, qd, pp, pAp_prev, stored, _, reason = truncated_cg(
-                lambda v: obj.hessp(xc, v, gc), g, lam, x0, int(cg_maxiter), cg_eps, eta, keep)
+                obj.product(x, g), g, lam, x0, cg_maxiter, cg_eps, eta, keep)
+            if reason == "non-finite product":
+                return run.result(x, f, g, nit, 4, "stopped: a Hessian-vector product "
+                                  f"(from {obj.product_source}) is non-finite")
             if math.isnan(qd):                                 # steepest descent fallback
                 D = _vec.multidot([p], [g])
                 gtp = D[0, 0]
@@ -236,4 +243,4 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
         x, f, g = x_new, f_new, g_new
         stop = run.check(x, f, g, nit, gnorm(g), gtol)
         if stop is not None:
-            return run.result(x, f, g, nit, *stop, damping=lam)
+            return run.result(x, f, g, nit, *stop)

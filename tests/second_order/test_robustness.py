@@ -181,3 +181,53 @@ def test_modified_cholesky_limit_is_relative_to_the_diagonal():
     d, tau = modified_cholesky_solve(H, np.ones(2))
     assert d is not None and 4e30 < tau < 1e31 and np.all(np.isfinite(d))
     assert modified_cholesky_solve(np.full((2, 2), np.nan), np.ones(2))[0] is None
+
+
+# ------------------------------------------------------------- Hessian-free: bad products
+
+@pytest.mark.parametrize("which", ["hessp", "hess"])
+def test_hessian_free_stops_on_a_non_finite_product(which):
+    p = problems.get("rosenbrock")
+    kw = ({"hessp": lambda x, v: np.full(2, np.nan)} if which == "hessp"
+          else {"hess": lambda x: np.full((2, 2), np.nan)})
+    r = fastopt.minimize(p.fun, p.x0, jac=p.grad, method="hessian-free", **kw)
+    assert r.status == 4 and not r.success and r.nit == 0, r.message
+    assert which in r.message and "non-finite" in r.message
+
+
+def test_hessian_free_stops_when_the_product_becomes_non_finite_later():
+    p = problems.get("rosenbrock")
+    seen = []
+
+    def hessp(x, v):
+        seen.append(1)
+        return p.hessp(x, v) * (math.inf if len(seen) > 6 else 1.0)
+
+    r = fastopt.minimize(p.fun, p.x0, jac=p.grad, hessp=hessp, method="hessian-free")
+    assert r.status == 4 and "hessp" in r.message and r.nit < 10
+
+
+def test_hessian_free_with_hess_only_evaluates_it_once_per_outer_iteration():
+    p = problems.ExtendedRosenbrock(20)
+    calls = []
+
+    def hess(x):
+        calls.append(1)
+        return p.hess(x)
+
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=hess, method="hessian-free")
+    ref = fastopt.minimize(p.fun_grad, p.x0, jac=True, hessp=p.hessp, method="hessian-free")
+    assert r.success and r.nit == ref.nit          # the same products, so the same run
+    assert len(calls) == r.nhev < ref.nhev          # ref.nhev counts products
+    assert r.nhev <= r.nit + 10                     # one per outer iteration (and failures)
+
+
+# ------------------------------------------------------------- the result's keys
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("options", [{}, {"maxiter": 2}, {"maxfun": 4}, {"gtol": 1e3}])
+def test_every_method_and_exit_gives_the_same_keys(method, options):
+    p = problems.get("rosenbrock")
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, hessp=p.hessp,
+                         method=method, options=options)
+    assert set(r) == FIELDS, set(r) ^ FIELDS
