@@ -147,9 +147,9 @@ class Objective:
         return f, self._fd_grad(x, f)      # its fun calls are timed one by one
 
     def f(self, x, keep=False):
-        """``f(x)`` only.  With ``jac=True`` the gradient comes along; ``keep=True`` keeps
-        it for :meth:`kept_grad` (it is counted in ``njev`` only if taken), else it is
-        dropped."""
+        """``f(x)`` only.  ``keep=True`` keeps what :meth:`kept_grad` needs at x: the
+        gradient that comes along with ``jac=True`` (counted in ``njev`` only if taken),
+        f(x) itself for finite differences; else nothing is kept."""
         self._kept = None
         if self.jac_mode == "fun":
             out = self._call_fun(x)
@@ -158,17 +158,23 @@ class Objective:
             if keep:
                 self._kept = (x, out[1])
             return _scalar(out[0], "fun")
-        return _scalar(self._call_fun(x), "fun")
+        value = _scalar(self._call_fun(x), "fun")
+        if keep and self.jac_mode == "fd":
+            self._kept = (x, value)
+        return value
 
     def kept_grad(self, x):
-        """The gradient at x: the one :meth:`f` kept when x is the point of the last call
-        (``jac=True``; no new evaluation, one more ``njev``), else a new evaluation
-        (:meth:`grad`).  Methods use it to count a gradient only where they use one, as
-        SciPy does (its ``njev`` counts gradient requests)."""
-        kept, self._kept = getattr(self, "_kept", None), None
+        """The gradient at x without evaluating f there again when x is the point of the
+        last :meth:`f` call with ``keep=True``: the gradient that call returned
+        (``jac=True``), differences from its value (finite differences), or ``jac``.
+        Methods use it to count a gradient only where they use one, as SciPy does (its
+        ``njev`` counts gradient requests)."""
+        kept, self._kept = self._kept, None
         if kept is not None and kept[0] is x:
             self.njev += 1
-            return self._vector(kept[1], "fun's gradient")
+            if self.jac_mode == "fun":
+                return self._vector(kept[1], "fun's gradient")
+            return self._fd_grad(x, kept[1])
         if self.jac_mode == "callable":
             self.njev += 1
             g = self._user(self.jac, x)

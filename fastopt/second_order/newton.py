@@ -84,11 +84,14 @@ def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
         try:
             if line_search == "wolfe":
                 ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
-                                       maxiter=int(maxls))
+                                       maxiter=maxls)
                 g_new = ls.g
             else:
-                ls = line_search_armijo(obj.f, x, d, f, gtd, t0=1.0, c1=c1, maxiter=int(maxls))
-                g_new = obj.grad(ls.x) if ls.success else None
+                # f only at the trial points; the gradient of the accepted (last) one comes
+                # from its evaluation with jac=True, else from jac alone
+                ls = line_search_armijo(lambda z: obj.f(z, keep=True), x, d, f, gtd, t0=1.0,
+                                        c1=c1, maxiter=maxls)
+                g_new = obj.kept_grad(ls.x) if ls.success else None
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
         if not ls.success:

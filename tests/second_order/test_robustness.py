@@ -231,3 +231,37 @@ def test_every_method_and_exit_gives_the_same_keys(method, options):
     r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, hessp=p.hessp,
                          method=method, options=options)
     assert set(r) == FIELDS, set(r) ^ FIELDS
+
+
+# ------------------------------------------------------------- Newton with Armijo
+
+def _counting(p):
+    """p.fun and p.fun_grad that count evaluations at an x seen before."""
+    seen, repeats = set(), [0]
+
+    def note(x):
+        key = x.tobytes()
+        repeats[0] += key in seen
+        seen.add(key)
+
+    def fun(x):
+        note(x)
+        return p.fun(x)
+
+    def fun_grad(x):
+        note(x)
+        return p.fun_grad(x)
+    return fun, fun_grad, repeats
+
+
+@pytest.mark.parametrize("jac", ["fun", "callable", "differences"])
+def test_newton_armijo_never_evaluates_f_twice_at_a_point(jac):
+    # the accepted point's gradient used to come from a new (f, g) evaluation there
+    p = problems.get("beale")
+    fun, fun_grad, repeats = _counting(p)
+    kw = {"fun": dict(fun=fun_grad, jac=True), "callable": dict(fun=fun, jac=p.grad),
+          "differences": dict(fun=fun)}[jac]
+    r = fastopt.minimize(x0=p.x0, hess=p.hess, method="newton",
+                         options={"line_search": "armijo"}, **kw)
+    assert r.success and p.solved(r.fun, atol=1e-6)
+    assert repeats[0] == 0 and r.njev == r.nit + 1
