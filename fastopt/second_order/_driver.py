@@ -89,11 +89,12 @@ class Run:
         stop = self._limits(0, gnorm(g), gtol)
         return f, g, None if stop is None else self.result(x, f, g, 0, *stop)
 
-    def result(self, x, f, g, nit, status, message, **extra):
+    def result(self, x, f, g, nit, status, message):
+        """The OptimizeResult; the same fields for every method and exit."""
         obj = self.obj
         res = OptimizeResult(
             x=x, fun=f, jac=g, nit=nit, nfev=obj.nfev, njev=obj.njev, nhev=obj.nhev,
-            status=status, success=status == 0, message=message, **extra)
+            status=status, success=status == 0, message=message)
         if self.disp:
             print(f"{message}\n  f = {f:.6g}, nit = {nit}, nfev = {obj.nfev}, "
                   f"njev = {obj.njev}, nhev = {obj.nhev}")
