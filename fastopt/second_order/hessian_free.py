@@ -25,12 +25,14 @@ with linear conjugate gradients on Hessian-vector products (the user's ``hessp``
 * CG-iterate backtracking: the iterates at steps ``ceil(1.3^j)`` are kept; after the last
   iterate, the earlier ones are tried, newest first, while f keeps decreasing (the last
   iterate is often a kept step too: it is not evaluated again).  ``backtrack="martens"``
-  always does so (Martens' rule); the default ``"fallback"`` only when the last iterate
-  gives no sufficient decrease; ``False`` never.  On the deterministic problems of
-  :mod:`fastopt.problems` going back costs evaluations: gradients + products with
+  always does so (Martens' rule); ``"fallback"`` only when the last iterate gives no
+  sufficient decrease; ``False`` (the default) never, and the Armijo search below runs on
+  the last iterate.  The default is chosen by measurement: on the deterministic problems
+  of :mod:`fastopt.problems` going back only costs evaluations.  Gradients + products with
   ``"fallback"`` / ``"martens"`` / ``False`` are 30,316 / 30,283 / 12,806 on chained
   Rosenbrock (n = 1000), 316 / 319 / 220 on extended Rosenbrock (n = 1000) and
-  5276 / 5527 / 4982 on the 33 MGH problems (27 solved by each);
+  5276 / 5527 / 4982 on the 33 MGH problems (27 solved by each).  Martens' rule is meant
+  for stochastic objectives, where a long CG run can overfit the batch's curvature;
 * Levenberg–Marquardt damping on the reduction ratio ``rho = (f(x + p) - f(x)) / q_0(p)``
   (undamped model): ``lambda *= 3/2`` when ``rho < 1/4``, ``lambda *= 2/3`` when
   ``rho > 3/4``; ``lambda_0 = 1e-3`` (option ``damping``), never below ``1e-12``;
@@ -59,7 +61,7 @@ from fastopt.second_order.linesearch import line_search_armijo
 __all__ = ["minimize_hessian_free", "HF_OPTIONS", "truncated_cg"]
 
 HF_OPTIONS = dict(gtol=1e-5, maxiter=None, maxfun=None, damping=1e-3, decay=0.95,
-                  cg_maxiter=250, cg_eps=5e-4, backtrack="fallback", c1=1e-4, maxls=30,
+                  cg_maxiter=250, cg_eps=5e-4, backtrack=False, c1=1e-4, maxls=30,
                   max_failures=10, disp=False)
 
 _LAMBDA_MIN = 1e-12
