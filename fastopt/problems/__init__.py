@@ -15,6 +15,8 @@ Every problem has ``fun, grad, fun_grad, hess, hessp, x0, n, name, f_star`` (see
 >>> r.success, p.solved(r.fun)
 (True, True)
 """
+import re
+
 from fastopt.problems._base import LeastSquares, Problem
 from fastopt.problems.mgh import MGH_PROBLEMS, mgh_problems
 from fastopt.problems.scalable import (
@@ -43,12 +45,26 @@ def bank(n=1000):
 
 
 def get(name, n=None):
-    """The problem called ``name`` (the MGH size, or ``n`` for a scalable one)."""
+    """The problem called ``name`` (the MGH size, or ``n`` for a scalable one).
+
+    Every name the error message lists is accepted, including the quadratics' names
+    ``quadratic_cond1e+04`` / ``quadratic_rot_cond1e+06`` (the condition number is read
+    back from the name)."""
     for p in mgh_problems():
         if p.name == name and (n is None or p.n == n):
             return p
     for cls in (ExtendedRosenbrock, ChainedRosenbrock, ExtendedPowell, BroydenTridiagonalN):
         if cls.name == name:
             return cls(1000 if n is None else n)
+    # Quadratic's name encodes its parameters (see Quadratic.__init__): parse them back so
+    # that the names listed below, which come from bank(), can all be fetched
+    m = re.fullmatch(r"quadratic(_rot)?_cond(.+)", name)
+    if m:
+        try:
+            cond = float(m.group(2))
+        except ValueError:
+            cond = None
+        if cond is not None and cond >= 1:
+            return Quadratic(1000 if n is None else n, cond, rotated=bool(m.group(1)))
     names = sorted({p.name for p in bank(8)})
     raise ValueError(f"unknown problem {name!r}; known: {', '.join(names)}")
