@@ -23,6 +23,10 @@ def _methods():
 #: not accepted: a name means exactly one algorithm).
 METHODS = ("lbfgs", "newton", "hessian-free", "cg")
 
+# the methods that use curvature (a Hessian or Hessian-vector products): they need either
+# the user's hess/hessp or an analytic gradient to difference
+_NEEDS_CURVATURE = ("newton", "hessian-free")
+
 # options whose default depends on n (None in the tables): 200 n, as SciPy's CG / Newton-CG
 _PER_N = {"maxiter": 200}
 # the integer options and their smallest value (maxiter = 0 returns x0; maxfun must allow
@@ -91,11 +95,17 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
     * ``"lbfgs"`` (default): L-BFGS with a Moré–Thuente strong Wolfe line search.
       Options: ``maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, maxiter=15000,
       maxfun=15000, maxls=20, c1=1e-4, c2=0.9``.
-    * ``"newton"``: Newton's method on the exact Hessian ``hess`` (finite differences of
-      the gradient without it), with ``tau I`` added until Cholesky succeeds.  Options:
+    * ``"newton"``: Newton's method on the exact Hessian ``hess`` (without it, built from
+      n products ``hessp(x, e_i)``, or else from finite differences of the gradient), with
+      ``tau I`` added until Cholesky succeeds.  Options:
       ``gtol=1e-5, maxiter=200 n, maxfun=None, line_search="wolfe" | "armijo", c1, c2``.
-    * ``"hessian-free"``: truncated Newton with CG on ``hessp`` (finite differences of the
-      gradient without it), Martens' stopping rule, damping and CG backtracking.
+    * ``"hessian-free"``: truncated Newton with CG on ``hessp`` (``hess(x) @ p``, or finite
+      differences of the gradient, without it), Martens' stopping rule, damping and CG
+      backtracking.
+
+    ``"newton"`` and ``"hessian-free"`` need ``jac`` (callable or True) unless ``hess`` or
+    ``hessp`` is given: without any of them they raise ValueError, since differences of a
+    difference gradient are wrong by about |f| (SciPy's Newton-CG likewise requires jac).
     * ``"cg"``: nonlinear conjugate gradients, Polak–Ribière+ (``beta="pr+"``) or
       Hager–Zhang (``beta="hz"``).
 
@@ -130,5 +140,15 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
     if not isinstance(args, tuple):
         args = (args,)
     obj = Objective(fun, x, args, jac, hess, hessp, maxfun=opts.pop("maxfun", None))
+    if key in _NEEDS_CURVATURE and hess is None and hessp is None and obj.jac_mode == "fd":
+        # differences of difference gradients: each gradient entry has an error of about
+        # eps |f| / h, and differencing it again divides by h once more, so the Hessian is
+        # off by ~ eps |f| / h^2 = |f| with h = sqrt(eps) -- useless (Rosenbrock + 1e4 gets
+        # a Hessian wrong by 1e4).  SciPy refuses the same (Newton-CG requires jac,
+        # trust-constr will not difference a difference gradient).
+        raise ValueError(
+            f"method {key!r} needs second derivatives, and second derivatives from "
+            "finite-difference gradients are unreliable (errors of the order of |f|): "
+            "pass jac (a callable, or True when fun returns (f, gradient)), or hess/hessp")
     run = Run(obj, callback, maxiter=opts.pop("maxiter", None), disp=opts.pop("disp", False))
     return func(run, x, **opts)
