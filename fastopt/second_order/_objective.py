@@ -9,7 +9,8 @@ evaluations by raising :class:`EvaluationLimit`.
 ``jac=None`` or ``False``, or one of SciPy's finite-difference names ``'2-point'``,
 ``'3-point'``, ``'cs'`` (all three mean the same here), means forward differences of ``fun``
 with SciPy's relative step ``sqrt(eps) * max(1, |x_i|)``; any other string is a ValueError.
-``hess=None`` and ``hessp=None`` mean differences of gradients where a method needs them.
+``hess=None`` and ``hessp=None`` mean differences of gradients where a method needs them;
+a dense Hessian without ``hess`` comes from n ``hessp`` products when ``hessp`` is given.
 """
 import time
 
@@ -194,8 +195,20 @@ class Objective:
         return self.hessp_fun is not None
 
     def hess(self, x, g=None):
-        """The Hessian as a dense (n, n) array of x's dtype.  Without ``hess``: forward
-        differences of the gradient (n gradient evaluations), symmetrized."""
+        """The Hessian as a dense (n, n) array of x's dtype.  Without ``hess``: the n
+        products ``hessp(x, e_i)`` when ``hessp`` is given (each counted in ``nhev``), else
+        forward differences of the gradient (n gradient evaluations); both symmetrized."""
+        if self.hess_fun is None and self.hessp_fun is not None:
+            # the user's exact products beat differences of the gradient (which cost as
+            # many evaluations and lose half the digits)
+            hp = self.product(x)
+            H = np.empty((self.n, self.n), self.dtype)
+            e = np.zeros(self.n, self.dtype)
+            for i in range(self.n):
+                e[i] = 1.0
+                H[:, i] = hp(e)            # hp hands the user a copy of e
+                e[i] = 0.0
+            return 0.5 * (H + H.T)
         if self.hess_fun is None:
             if g is None:
                 g = self.grad(x)

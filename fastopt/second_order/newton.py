@@ -3,15 +3,22 @@
 Each iteration solves ``(H + tau I) d = -g`` where ``tau >= 0`` is the smallest value of
 the sequence of Nocedal & Wright's Algorithm 3.3 for which Cholesky succeeds:
 ``tau_0 = 0`` if ``min_i H_ii > 0`` else ``beta - min_i H_ii``, then
-``tau <- max(2 tau, beta)`` (``beta = 1e-3 * max(1, max_i |H_ii|)``, scaled so badly
-scaled problems need few tries).  A strong Wolfe (default) or Armijo line search from
-``t = 1`` follows.  ``hess`` is the user's Hessian (dense array or anything with
-``toarray()``); without it, forward differences of the gradient (n gradients per iteration).
+``tau <- max(2 tau, beta)`` (``beta = 1e-3 * max_i |H_ii|``, relative to the diagonal
+alone -- no floor of 1 -- so that H and c H take the same tries for any c > 0: with
+``max(1, .)`` every shift was at least 1e-3, which swamped small-scale Hessians; the
+absolute 1e-3 is used only when the diagonal is all zero).  A strong Wolfe (default) or
+Armijo line search from ``t = 1`` follows.
+
+The Hessian: the user's ``hess`` (dense array or anything with ``toarray()``); without it,
+when ``hessp`` is given, the n products ``hessp(x, e_i)`` as columns, symmetrized (n
+products per iteration, each counted in ``nhev``); else forward differences of the
+gradient (n gradients per iteration; the gradient must then be ``jac``, not differences:
+fastopt.minimize refuses differences of differences).
 
 Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to
-``1e20 * max(1, max_i |H_ii|)`` gives a factorization (a non-finite Hessian, in practice:
-the limit is relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed
-on Rosenbrock times 1e18), status 3 when the line search cannot decrease f.
+``1e20 * max_i |H_ii|`` gives a factorization (a non-finite Hessian, in practice: the limit
+is relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed on
+Rosenbrock times 1e18), status 3 when the line search cannot decrease f.
 """
 import math
 
@@ -39,12 +46,19 @@ def _cho_solve(L, b):
 def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max_rel=1e20):
     """Solve ``(H + tau I) d = b`` with the smallest ``tau`` of Algorithm 3.3 for which
     ``H + tau I`` has a Cholesky factor.  Returns ``(d, tau)``; ``(None, tau)`` when even
-    ``tau_max = tau_max_rel * max(1, max_i |H_ii|)`` fails (``beta`` and ``tau_max`` scale
-    with the diagonal, so H and c H take the same tries)."""
+    ``tau_max = tau_max_rel * s`` fails, ``s = max_i |H_ii|`` (``beta = beta_rel * s`` too:
+    both scale with the diagonal alone, so H and c H take the same tries for every c > 0;
+    s = 1 when the diagonal is all zero)."""
     diag = np.diagonal(H)
     if not np.all(np.isfinite(H)):
         return None, math.inf
-    hscale = max(1.0, float(np.max(np.abs(diag))))
+    # relative to the diagonal alone: a floor such as max(1, ...) made every shift >= 1e-3,
+    # which swamps a Hessian of scale 1e-8 (616 iterations instead of 28 on 1e-8 x
+    # Rosenbrock) and could not fix one of scale 1e-18.  A zero diagonal has no scale: use
+    # the absolute constants then.
+    hscale = float(np.max(np.abs(diag)))
+    if not (hscale > 0 and math.isfinite(hscale)):
+        hscale = 1.0
     beta, tau_max = beta_rel * hscale, tau_max_rel * hscale
     dmin = float(np.min(diag))
     tau = 0.0 if dmin > 0 else beta - dmin

@@ -1,0 +1,94 @@
+"""Regression tests for the seventh review's findings (scripts in the review's notes)."""
+import numpy as np
+import pytest
+
+import fastopt
+from fastopt import problems
+
+scipy = pytest.importorskip("scipy")
+from scipy.optimize import rosen, rosen_der, rosen_hess, rosen_hess_prod  # noqa: E402
+
+X0 = np.array([-1.2, 1.0, -1.2, 1.0])
+
+
+# ----------------------------------------- 1. no Hessian from difference gradients
+
+@pytest.mark.parametrize("method", ["newton", "hessian-free"])
+@pytest.mark.parametrize("jac", [None, False, "2-point", "3-point", "cs"])
+def test_second_derivatives_of_difference_gradients_are_refused(method, jac):
+    with pytest.raises(ValueError, match="finite-difference gradients are unreliable"):
+        fastopt.minimize(rosen, X0, method=method, jac=jac)
+
+
+@pytest.mark.parametrize("adapter", ["newton", "hessian_free"])
+def test_scipy_adapter_refuses_them_too(adapter):
+    import fastopt.scipy as fs
+    with pytest.raises(ValueError, match="pass jac"):
+        scipy.optimize.minimize(rosen, X0, method=getattr(fs, adapter), jac="2-point")
+
+
+@pytest.mark.parametrize("method", ["newton", "hessian-free"])
+def test_difference_hessian_of_an_analytic_gradient_and_the_reverse_still_work(method):
+    r = fastopt.minimize(rosen, X0, method=method, jac=rosen_der)
+    assert r.success and np.allclose(r.x, 1, atol=1e-4)
+    r = fastopt.minimize(lambda x: (rosen(x), rosen_der(x)), X0, method=method, jac=True)
+    assert r.success
+    for kw in ({"hess": rosen_hess}, {"hessp": rosen_hess_prod}):
+        r = fastopt.minimize(rosen, X0, method=method, jac=None, **kw)
+        assert r.success and np.allclose(r.x, 1, atol=1e-3), kw
+
+
+# ------------------------------------------------- 6. every listed problem name works
+
+def test_every_problem_name_in_the_error_message_is_gettable():
+    with pytest.raises(ValueError, match="known: ") as e:
+        problems.get("no such problem")
+    names = str(e.value).split("known: ")[1].split(", ")
+    assert "quadratic_cond1e+04" in names
+    for name in names:
+        assert problems.get(name, n=8 if name.startswith("quadratic") else None).name == name
+    q = problems.get("quadratic_cond1e+04")
+    assert q.n == 1000 and q.cond == 1e4 and not q.rotated
+    assert problems.get("quadratic_rot_cond1e+03", n=8).rotated
+
+
+# ------------------------------------------- 2. Newton's shift is relative, no floor
+
+def test_newton_takes_the_same_iterations_on_c_times_rosenbrock_for_every_c():
+    runs = []
+    for c in (1e-18, 1e-12, 1e-8, 1e-4, 1.0, 1e4, 1e18, 1e30):
+        r = fastopt.minimize(lambda x: c * rosen(x), X0, method="newton",
+                             jac=lambda x: c * rosen_der(x), hess=lambda x: c * rosen_hess(x),
+                             options={"gtol": 1e-5 * c})
+        assert r.status == 0 and np.allclose(r.x, 1, atol=1e-6), (c, r.message)
+        runs.append((r.nit, r.nfev))
+    assert runs == [runs[4]] * len(runs)                  # c = 1 took 28 iterations
+
+
+def test_modified_cholesky_shift_scales_with_the_hessian():
+    from fastopt.second_order.newton import modified_cholesky_solve
+    H = np.array([[1.0, 2.0], [2.0, 1.0]])                # indefinite
+    b = np.array([1.0, -1.0])
+    d1, tau1 = modified_cholesky_solve(H, b)
+    for c in (1e-12, 1e-6, 1e6):
+        d, tau = modified_cholesky_solve(c * H, c * b)
+        np.testing.assert_allclose(tau, c * tau1, rtol=1e-12)
+        np.testing.assert_allclose(d, d1, rtol=1e-10)
+    d, tau = modified_cholesky_solve(np.array([[0.0, 1.0], [1.0, 0.0]]), b)   # zero diagonal
+    assert d is not None and tau > 1
+
+
+# ------------------------------------------------- 5. Newton uses hessp without hess
+
+def test_newton_builds_the_hessian_from_hessp():
+    calls = []
+    def hessp(x, p):
+        calls.append(1)
+        return rosen_hess_prod(x, p)
+    r = fastopt.minimize(rosen, X0, method="newton", jac=rosen_der, hessp=hessp)
+    ref = fastopt.minimize(rosen, X0, method="newton", jac=rosen_der, hess=rosen_hess)
+    assert r.success
+    # the same Hessians, so the same iterates as with hess; n products per iteration
+    np.testing.assert_allclose(r.x, ref.x, rtol=0, atol=1e-12)
+    assert (r.nit, r.nfev, r.njev) == (ref.nit, ref.nfev, ref.njev)
+    assert r.nhev == len(calls) == X0.size * ref.nhev
