@@ -10,10 +10,10 @@ made the first step depend on the scale of f) and with ``||g||`` formed so that 
 overflows nor underflows (:func:`fastopt.second_order._driver.steepest_descent`).
 
 A pair is kept only when ``s.y > eps (-g_k . s)`` and ``s.y > 0`` (L-BFGS-B's test, eps
-the dtype's machine epsilon): it does not depend on the scale of f or x, so ``c f``
-takes the iterations f takes for any c > 0.  (``s.y > eps y.y``, the former test, rejected
-every pair once the curvature exceeded 1 / eps -- f = 1e14 x Rosenbrock -- and left
-steepest descent.)
+the dtype's machine epsilon): it does not depend on the scale of f or x (``s.y > eps y.y``,
+the former test, rejected every pair once the curvature exceeded 1 / eps -- f = 1e14 x
+Rosenbrock -- and left steepest descent).  The iterates of ``c f`` equal those of f for any
+c > 0 only while the ftol test below does not stop the run: it is absolute for ``|f| < 1``.
 
 Vector work per iteration: the direction pass (reads the history and g, writes d and
 gives g.d), per line-search trial ``x + t d`` and ``g_t . d``, and the update pass, which
@@ -29,8 +29,14 @@ MGH set that stops it at slow stretches far from the minimum (Wood, Powell badly
 Meyer, Osborne 1, discrete boundary value).  ``ftol = 1e-12, ftol_iters = 2`` solves
 those and costs 9% more evaluations on the problems both solve (measured with
 ``fastopt.benchmarks.second_order``); ``ftol=2.2e-9, ftol_iters=1`` reproduces L-BFGS-B's
-iterates on most of the set.  When a line search finds no lower point the memory is dropped and the search is
-retried along ``-g``; if that fails too the run ends with status 3 at the best point seen.
+iterates on most of the set.  Because of the 1 in the denominator the test is
+absolute, ``f_k - f_{k+1} <= ftol``, wherever ``|f| < 1``: a small-scale f (``c f`` with
+c << 1) can stop there long before ``gtol`` is met, where f itself would not (L-BFGS-B
+behaves the same; the rule is kept because it is what reproduces L-BFGS-B's iterates).
+Pass ``ftol=0`` to stop on ``gtol`` alone, or scale f to order 1.
+
+When a line search finds no lower point the memory is dropped and the search is retried
+along ``-g``; if that fails too the run ends with status 3 at the best point seen.
 """
 import math
 

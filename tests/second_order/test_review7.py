@@ -92,3 +92,20 @@ def test_newton_builds_the_hessian_from_hessp():
     np.testing.assert_allclose(r.x, ref.x, rtol=0, atol=1e-12)
     assert (r.nit, r.nfev, r.njev) == (ref.nit, ref.nfev, ref.njev)
     assert r.nhev == len(calls) == X0.size * ref.nhev
+
+
+# ------------------------------------------ 3. L-BFGS's ftol test is absolute for |f| < 1
+
+def test_lbfgs_docstring_tells_the_truth_about_scale_invariance():
+    from fastopt.second_order import lbfgs
+    doc = " ".join(lbfgs.__doc__.split())
+    assert "takes the iterations f takes for any c > 0" not in doc
+    assert "absolute" in doc and "ftol=0" in doc
+    # what it says: the default ftol stops 1e-14 f early (absolute test), ftol=0 does not
+    runs = {}
+    for c in (1.0, 1e-14):
+        for ftol in (1e-12, 0.0):
+            r = fastopt.minimize(lambda x: c * rosen(x), X0, jac=lambda x: c * rosen_der(x),
+                                 options={"gtol": 1e-5 * c, "ftol": ftol})
+            runs[c, ftol] = r.nit
+    assert runs[1e-14, 1e-12] < runs[1.0, 1e-12] == runs[1.0, 0.0] == runs[1e-14, 0.0]
