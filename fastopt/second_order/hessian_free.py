@@ -27,8 +27,10 @@ with linear conjugate gradients on Hessian-vector products (the user's ``hessp``
   iterate is often a kept step too: it is not evaluated again).  ``backtrack="martens"``
   always does so (Martens' rule); ``"fallback"`` only when the last iterate gives no
   sufficient decrease; ``False`` (the default) never, and the Armijo search below runs on
-  the last iterate.  The default is chosen by measurement: on the deterministic problems
-  of :mod:`fastopt.problems` going back only costs evaluations.  Gradients + products with
+  the last iterate.  A NaN or infinite f counts as +inf in these comparisons (so an
+  earlier iterate can replace a last iterate where f is NaN).  The default is chosen by
+  measurement: on the deterministic problems of :mod:`fastopt.problems` going back only
+  costs evaluations.  Gradients + products with
   ``"fallback"`` / ``"martens"`` / ``False`` are 30,316 / 30,283 / 12,806 on chained
   Rosenbrock (n = 1000), 316 / 319 / 220 on extended Rosenbrock (n = 1000) and
   5276 / 5527 / 4982 on the 33 MGH problems (27 solved by each).  Martens' rule is meant
@@ -65,6 +67,11 @@ HF_OPTIONS = dict(gtol=1e-5, maxiter=None, maxfun=None, damping=1e-3, decay=0.95
                   max_failures=10, disp=False)
 
 _LAMBDA_MIN = 1e-12
+
+
+def _inf_if_not_finite(f):
+    """f for comparisons between trial points: a NaN or infinite value is as bad as +inf."""
+    return f if math.isfinite(f) else math.inf
 
 
 def _backtrack_steps(limit):
@@ -197,14 +204,17 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
             x_try = np.empty_like(x)
             _vec.combine((1.0, 1.0), (x, p), x_try)
             f_try = obj.f(x_try, keep=True)          # its gradient is taken only if kept
-            chosen = (p, f_try, q_model, gtp, x_try)
+            # f enters the comparisons below as +inf when it is NaN or infinite: against a
+            # NaN, "fi < f_chosen" is always false and every earlier iterate would be
+            # discarded, however good
+            chosen = (p, _inf_if_not_finite(f_try), q_model, gtp, x_try)
             go_back = backtrack == "martens" or (
                 backtrack == "fallback" and not (f_try <= f + c1 * min(gtp, 0.0)))
             if go_back and math.isfinite(qd):
                 for (_, p_i, q_i) in reversed(stored):      # earlier iterates, newest first
                     xi = np.empty_like(x)
                     _vec.combine((1.0, 1.0), (x, p_i), xi)
-                    fi = obj.f(xi, keep=True)
+                    fi = _inf_if_not_finite(obj.f(xi, keep=True))
                     if not fi < chosen[1]:
                         break
                     gtp_i = _vec.dot(g, p_i)

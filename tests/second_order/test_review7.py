@@ -109,3 +109,30 @@ def test_lbfgs_docstring_tells_the_truth_about_scale_invariance():
                                  options={"gtol": 1e-5 * c, "ftol": ftol})
             runs[c, ftol] = r.nit
     assert runs[1e-14, 1e-12] < runs[1.0, 1e-12] == runs[1.0, 0.0] == runs[1e-14, 0.0]
+
+
+# -------------------------- 4. HF backtracking past a last CG iterate where f is NaN
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_hessian_free_backtracks_past_a_non_finite_last_iterate(monkeypatch, bad):
+    from fastopt.second_order import hessian_free as hfm
+    orig = hfm.truncated_cg
+    # CG run to (near) the exact step, so the last iterate lands just outside the region
+    # where f is finite and an earlier kept iterate just inside it, at f ~ 0
+    monkeypatch.setattr(hfm, "truncated_cg", lambda Av, g, lam, x0, mi, eps, eta, keep:
+                        orig(Av, g, lam, x0, mi, 1e-9, 0.0, keep))
+    n = 40
+    lam = np.logspace(0, 4, n)
+    x0 = np.zeros(n)
+    R = float(np.sqrt(n)) - 1e-5                       # |x* - x0| = sqrt(40) = 6.32456
+    seen = []
+    def f(x):
+        v = 0.5 * float(((x - 1) ** 2 * lam).sum()) if np.linalg.norm(x - x0) < R else bad
+        seen.append(v)
+        return v
+    r = fastopt.minimize(f, x0, method="hessian-free", jac=lambda x: lam * (x - 1),
+                         hessp=lambda x, p: lam * p,
+                         options=dict(backtrack="fallback", maxiter=1, damping=0.0))
+    assert not np.isfinite(seen[1])                    # the last CG iterate
+    assert seen[2] < 1e-3                              # the kept one before it: taken ...
+    assert r.nit == 1 and r.fun == min(seen[2:]) < 1e-3   # ... not a halved step (f ~ 5942)
