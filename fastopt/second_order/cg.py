@@ -22,7 +22,7 @@ import numpy as np
 
 from fastopt.second_order import _vec
 from fastopt.second_order._driver import gnorm, steepest_descent
-from fastopt.second_order.linesearch import line_search_wolfe
+from fastopt.second_order.linesearch import wolfe_search
 
 __all__ = ["minimize_cg", "CG_OPTIONS"]
 
@@ -48,8 +48,8 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
     gg = _vec.dot(g, g)
     nit = 0
     while True:
-        ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
-                               maxiter=maxls, work=work)
+        ls = wolfe_search(obj.fg, x, d, f, g, gtd, t0=t0, c1=c1, c2=c2,
+                          maxiter=maxls, work=work)
         if not ls.success:
             if ls.limit:
                 return run.result(x, f, g, nit, *run.limit_message())

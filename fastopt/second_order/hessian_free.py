@@ -58,7 +58,7 @@ import numpy as np
 from fastopt.second_order import _vec
 from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
-from fastopt.second_order.linesearch import line_search_armijo
+from fastopt.second_order.linesearch import armijo_search
 
 __all__ = ["minimize_hessian_free", "HF_OPTIONS", "truncated_cg"]
 
@@ -240,8 +240,8 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
                     t0 = min(max(-gtp_c / den if den > 0 else 0.5, 0.1), 0.5)
                 else:
                     t0 = 0.5
-                ls = line_search_armijo(lambda z: obj.f(z, keep=True), x, p_c, f, gtp_c,
-                                        t0=t0, c1=c1, maxiter=maxls)
+                ls = armijo_search(lambda z: obj.f(z, keep=True), x, p_c, f, gtp_c,
+                                   t0=t0, c1=c1, maxiter=maxls)
                 if not ls.success:
                     if ls.limit:
                         return run.result(x, f, g, nit, *run.limit_message())

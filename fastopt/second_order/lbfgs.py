@@ -44,7 +44,7 @@ import numpy as np
 
 from fastopt.second_order import _vec
 from fastopt.second_order._driver import gnorm, steepest_descent
-from fastopt.second_order.linesearch import line_search_wolfe
+from fastopt.second_order.linesearch import wolfe_search
 
 __all__ = ["minimize_lbfgs", "LBFGS_OPTIONS"]
 
@@ -69,8 +69,8 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
         if not gtd < 0:          # no pairs (first iteration, reset) or H g lost descent
             mem.reset()
             gtd = steepest_descent(g, gn, d)
-        ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
-                               maxiter=maxls, work=work)
+        ls = wolfe_search(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
+                          maxiter=maxls, work=work)
         if not ls.success:
             if ls.limit:
                 return run.result(x, f, g, nit, *run.limit_message())

@@ -36,7 +36,8 @@ import numpy as np
 from fastopt.second_order import _vec
 from fastopt.second_order._objective import EvaluationLimit
 
-__all__ = ["LineSearchResult", "line_search_wolfe", "line_search_armijo"]
+__all__ = ["LineSearchResult", "line_search_wolfe", "line_search_armijo", "wolfe_search",
+           "armijo_search"]
 
 
 class LineSearchResult:
@@ -59,6 +60,20 @@ class LineSearchResult:
     def __repr__(self):
         return (f"LineSearchResult(t={self.t!r}, f={self.f!r}, nfev={self.nfev}, "
                 f"success={self.success}, wolfe={self.wolfe}, message={self.message!r})")
+
+
+def _as_vectors(x, *others):
+    """Fresh 1-D C-contiguous copies of ``x`` and of ``others`` in x's float dtype
+    (float32 or float64; float64 for integers and anything else): the compiled kernels
+    take only such arrays, all of one dtype.  Copies, so the caller's arrays are never
+    aliased by the result (the returned ``x`` may be the input ``x``)."""
+    xa = np.asarray(x)
+    dtype = xa.dtype if xa.dtype in (np.float32, np.float64) else np.float64
+    out = [np.array(a, dtype=dtype, order="C", copy=True) for a in (xa, *others)]
+    for name, a in zip(("x", "d", "g0"), out):
+        if a.ndim != 1 or a.shape != out[0].shape:
+            raise ValueError(f"{name} must be a 1-D array of x's length, got shape {a.shape}")
+    return out
 
 
 def _trial(x, d, t, out=None):
@@ -190,6 +205,12 @@ def line_search_wolfe(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol
                       tmin=0.0, tmax=1e10, maxiter=20, work=None):
     """Strong Wolfe line search of Moré–Thuente type (see the module doc).
 
+    ``x, d, g0`` may be any 1-D array-likes: they are copied to C-contiguous arrays of x's
+    float dtype (float32 or float64; float64 for integer or other input), and the
+    gradients ``fg`` returns are converted likewise, so lists, integer arrays, strided
+    views and mixed float32/float64 inputs all work.  (The solvers call
+    :func:`wolfe_search`, which takes such arrays as they are, without copies.)
+
     Parameters: ``fg(x) -> (f, g)``; ``x, d`` the point and a descent direction (1-D
     float32/float64 arrays); ``f0, g0`` value and gradient at x; ``gtd0 = g0 . d``
     (computed when None); ``t0`` first trial step; ``c1 < c2`` the Wolfe constants;
@@ -203,6 +224,27 @@ def line_search_wolfe(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol
     otherwise ``x, f, g`` are the lowest point seen, ``success`` says whether it has
     sufficient decrease, and ``message`` why the search stopped.
     """
+    if work is not None and isinstance(x, np.ndarray) and any(
+            isinstance(w, np.ndarray) and np.may_share_memory(w, x) for w in work):
+        # checked on the caller's x: the copy below would hide the overlap
+        raise ValueError("the work arrays must not overlap x")
+    x, d, g0 = _as_vectors(x, d, g0)
+    dtype = x.dtype
+
+    def fg_converted(z):
+        f, g = fg(z)
+        return f, np.array(g, dtype=dtype, order="C", copy=True)
+    return wolfe_search(fg_converted, x, d, f0, g0, gtd0, t0, c1, c2, xtol, tmin, tmax,
+                        maxiter, work)
+
+
+def wolfe_search(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol=0.1,
+                 tmin=0.0, tmax=1e10, maxiter=20, work=None):
+    """:func:`line_search_wolfe` without its input conversion: the solvers' path.  ``x, d,
+    g0`` must be 1-D C-contiguous arrays of one float dtype and ``fg`` must return its
+    gradient as such an array (what :class:`~fastopt.second_order._objective.Objective`
+    does), since the compiled kernels accept nothing else; converting here would copy
+    three vectors per search for nothing."""
     if gtd0 is None:
         gtd0 = _vec.dot(g0, d)
     _check_start(f0, gtd0, t0)
@@ -303,7 +345,17 @@ def line_search_armijo(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
     >>> r = line_search_armijo(lambda x: float(x @ x), np.ones(2), -np.ones(2) * 4, 2.0, -16.0)
     >>> r.wolfe, r.t
     (True, 0.25)
+
+    ``x`` and ``d`` are converted as in :func:`line_search_wolfe` (the solvers call
+    :func:`armijo_search`, which does not convert).
     """
+    x, d = _as_vectors(x, d)
+    return armijo_search(f, x, d, f0, gtd0, t0, c1, maxiter)
+
+
+def armijo_search(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
+    """:func:`line_search_armijo` without its input conversion (``x, d``: 1-D C-contiguous
+    arrays of one float dtype), for the solvers."""
     _check_start(f0, gtd0, t0)
     if not (0 < c1 < 1):
         raise ValueError(f"need 0 < c1 < 1, got c1={c1}")

@@ -27,7 +27,7 @@ import numpy as np
 from fastopt.second_order import _vec
 from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
-from fastopt.second_order.linesearch import line_search_armijo, line_search_wolfe
+from fastopt.second_order.linesearch import armijo_search, wolfe_search
 
 __all__ = ["minimize_newton", "NEWTON_OPTIONS", "modified_cholesky_solve"]
 
@@ -97,14 +97,14 @@ def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
                               "descent direction to rounding precision (g.d >= 0)")
         try:
             if line_search == "wolfe":
-                ls = line_search_wolfe(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
-                                       maxiter=maxls)
+                ls = wolfe_search(obj.fg, x, d, f, g, gtd, t0=1.0, c1=c1, c2=c2,
+                                  maxiter=maxls)
                 g_new = ls.g
             else:
                 # f only at the trial points; the gradient of the accepted (last) one comes
                 # from its evaluation with jac=True, else from jac alone
-                ls = line_search_armijo(lambda z: obj.f(z, keep=True), x, d, f, gtd, t0=1.0,
-                                        c1=c1, maxiter=maxls)
+                ls = armijo_search(lambda z: obj.f(z, keep=True), x, d, f, gtd, t0=1.0,
+                                   c1=c1, maxiter=maxls)
                 g_new = obj.kept_grad(ls.x) if ls.success else None
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())

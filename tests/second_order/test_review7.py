@@ -136,3 +136,57 @@ def test_hessian_free_backtracks_past_a_non_finite_last_iterate(monkeypatch, bad
     assert not np.isfinite(seen[1])                    # the last CG iterate
     assert seen[2] < 1e-3                              # the kept one before it: taken ...
     assert r.nit == 1 and r.fun == min(seen[2:]) < 1e-3   # ... not a halved step (f ~ 5942)
+
+
+# ------------------------------------- 7. the public line searches convert their inputs
+
+def _fg(z):
+    return float(z @ z), 2 * z
+
+
+@pytest.mark.parametrize("case", ["list", "int", "grad list", "strided d", "f32 x f64 d",
+                                  "f32 x f64 grad"])
+def test_public_line_searches_accept_array_likes(case):
+    from fastopt.second_order import line_search_armijo, line_search_wolfe
+    x, d, g0, fg = np.array([1.0, 1.0]), np.array([-2.0, -2.0]), np.array([2.0, 2.0]), _fg
+    dtype = np.float64
+    if case == "list":
+        x, d, g0 = x.tolist(), d.tolist(), g0.tolist()
+    elif case == "int":
+        x, d, g0 = x.astype(int), d.astype(int), g0.astype(int)
+    elif case == "grad list":
+        fg = lambda z: (float(z @ z), list(2 * z))
+    elif case == "strided d":
+        d = np.array([-2.0, 0.0, -2.0, 0.0])[::2]
+    elif case == "f32 x f64 d":
+        x, g0, dtype = x.astype(np.float32), g0.astype(np.float32), np.float32
+    else:
+        x, d, g0, dtype = x.astype(np.float32), d.astype(np.float32), g0, np.float32
+        fg = lambda z: (float(z @ z), 2 * z.astype(np.float64))
+    r = line_search_wolfe(fg, x, d, 2.0, g0)
+    assert r.wolfe and r.x.dtype == dtype and r.g.dtype == dtype and r.x.flags.c_contiguous
+    np.testing.assert_allclose(r.x, 1 - 2 * r.t, rtol=1e-6)
+    a = line_search_armijo(lambda z: float(np.dot(z, z)), x, d, 2.0, -8.0)
+    assert a.wolfe and a.x.dtype == dtype and a.t == 0.5
+
+
+def test_line_searches_still_reject_bad_shapes_and_overlapping_work():
+    from fastopt.second_order import line_search_wolfe
+    x = np.ones(2)
+    with pytest.raises(ValueError, match="1-D"):
+        line_search_wolfe(_fg, np.ones((2, 2)), -2 * np.ones((2, 2)), 4.0, 2 * np.ones((2, 2)))
+    with pytest.raises(ValueError, match="1-D"):
+        line_search_wolfe(_fg, x, -np.ones(3), 2.0, 2 * x)
+    with pytest.raises(ValueError, match="overlap"):
+        line_search_wolfe(_fg, x, -2 * x, 2.0, 2 * x, work=[x, np.empty(2)])
+
+
+def test_the_solvers_call_the_line_searches_without_conversion(monkeypatch):
+    from fastopt.second_order import linesearch
+    def no_copies(*a):
+        raise AssertionError("a solver went through the converting entry point")
+    monkeypatch.setattr(linesearch, "_as_vectors", no_copies)
+    for method, kw in [("lbfgs", {}), ("cg", {}), ("newton", {"hess": rosen_hess}),
+                       ("newton", {"hess": rosen_hess, "options": {"line_search": "armijo"}}),
+                       ("hessian-free", {"hessp": rosen_hess_prod})]:
+        assert fastopt.minimize(rosen, X0, method=method, jac=rosen_der, **kw).success

@@ -49,7 +49,7 @@ def test_lbfgs_retry_along_minus_gradient_after_a_reset_starts_at_unit_distance(
     # first trial must move x by ||t0 d|| = 1 (t0 = 1 / ||g|| along -g), as on the first
     # iteration, not by ||g||
     calls = []
-    real = lbfgs.line_search_wolfe
+    real = lbfgs.wolfe_search
 
     def spy(fg, x, d, f0, g0, gtd0, t0, **kw):
         calls.append((t0 * float(np.linalg.norm(d)), d.copy(), g0.copy()))
@@ -58,7 +58,7 @@ def test_lbfgs_retry_along_minus_gradient_after_a_reset_starts_at_unit_distance(
             res.success = res.limit = False
         return res
 
-    monkeypatch.setattr(lbfgs, "line_search_wolfe", spy)
+    monkeypatch.setattr(lbfgs, "wolfe_search", spy)
     p = problems.get("rosenbrock")
     r = fastopt.minimize(lambda x: (1e3 * p.fun(x), 1e3 * p.grad(x)), p.x0, jac=True,
                          options={"maxiter": 5})
