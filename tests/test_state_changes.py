@@ -228,3 +228,175 @@ def test_functional_step_must_be_an_integer(step):
     with pytest.raises(TypeError, match="step must be an integer"):
         functional.adam_(p, np.ones(3), np.zeros(3), np.zeros(3), step=step)
     np.testing.assert_array_equal(p, np.ones(3))
+
+
+# --------------------------------------------- options, groups and user code during a step
+
+def test_state_array_that_becomes_needed_is_checked_for_overlap():
+    p0, p1 = np.ones(64), np.zeros(64)
+    opt = fastopt.Adam([p0, p1])
+    g = [np.full(64, 3.0), np.full(64, 0.25)]
+    opt.step(g)
+    opt.state[0]["max_exp_avg_sq"] = p1  # not used while amsgrad is off
+    opt.step(g)
+    opt.step(g)
+    opt.param_groups[0]["amsgrad"] = True
+    before = p1.copy()
+    with pytest.raises(ValueError, match=r"state\[0\]\['max_exp_avg_sq'\] and parameter 1 share"):
+        opt.step(g)
+    np.testing.assert_array_equal(p1, before)
+
+
+def test_gradient_aliasing_a_buffer_that_becomes_needed_is_rejected():
+    p = np.ones(8)
+    opt = fastopt.SGD([p], lr=0.1, momentum=0.9)
+    opt.step([np.ones(8)])
+    opt.param_groups[0]["momentum"] = 0.0
+    opt.step([np.ones(8)])
+    opt.step([np.ones(8)])
+    opt.param_groups[0]["momentum"] = 0.9
+    with pytest.raises(ValueError, match="momentum_buffer"):
+        opt.step([opt.state[0]["momentum_buffer"]])
+
+
+@pytest.mark.parametrize("how", ["gradient", "replaced param", "added group", "state entry"])
+def test_overlaps_across_param_groups_are_rejected(how):
+    a, b = np.ones(16), np.ones(16)
+    opt = fastopt.Adam([{"params": [a]}, {"params": [b], "lr": 0.01}])
+    opt.step([np.ones(16), np.ones(16)])
+    grads = [np.ones(16), np.ones(16)]
+    if how == "gradient":
+        grads[1] = a
+    elif how == "replaced param":
+        opt.param_groups[1]["params"][0] = a
+    elif how == "added group":
+        opt.add_param_group({"params": [opt.state[0]["exp_avg"]]})
+        grads.append(np.ones(16))
+    else:
+        opt.state[1]["exp_avg"] = a
+    before = [a.copy(), b.copy()]
+    with pytest.raises(ValueError, match="shares? memory"):
+        opt.step(grads)
+    np.testing.assert_array_equal(a, before[0])
+    np.testing.assert_array_equal(b, before[1])
+
+
+def test_state_swapped_by_user_code_during_the_checks_is_caught():
+    p = np.zeros(1 << 16, np.float32)
+    opt = fastopt.Adam([p])
+    st = opt.state
+
+    class Step:  # np.asarray(Step()) swaps in a 1-element exp_avg while it is being checked
+        def __array__(self, dtype=None, copy=None):
+            st[0]["exp_avg"] = np.zeros(1, np.float32)
+            return np.array(0)
+
+    st[0] = {"step": Step()}
+    with pytest.raises((RuntimeError, ValueError), match="changed while|has shape"):
+        opt.step([np.ones(1 << 16, np.float32)])
+    assert np.all(p == 0)
+
+
+def test_state_swapped_by_a_later_groups_hyperparameter_is_caught():
+    a, b = np.zeros(1 << 16, np.float32), np.zeros(4, np.float32)
+    opt = fastopt.Adam([{"params": [a]}, {"params": [b]}])
+    grads = [np.ones(1 << 16, np.float32), np.ones(4, np.float32)]
+    opt.step(grads)
+
+    class LR:  # read while group 1 is checked, after group 0 passed its checks
+        def __float__(self):
+            opt.state[0]["exp_avg"] = np.zeros(1, np.float32)
+            return 1e-3
+
+    opt.param_groups[1]["lr"] = LR()
+    before = a.copy(), b.copy()
+    with pytest.raises(RuntimeError, match="changed while the step was being checked"):
+        opt.step(grads)
+    np.testing.assert_array_equal(a, before[0])
+    np.testing.assert_array_equal(b, before[1])
+    assert int(opt.state[1]["step"]) == 1
+
+
+def test_memory_error_creating_a_later_groups_state_writes_nothing(monkeypatch):
+    a, b = np.zeros(10), np.zeros(1000)
+    opt = fastopt.Adam([{"params": [a]}, {"params": [b]}])
+    opt.step([np.ones(10), None])
+    full_like = np.full_like
+
+    def no_memory(x, *args, **kwargs):
+        if x.size > 100:
+            raise MemoryError("test")
+        return full_like(x, *args, **kwargs)
+
+    monkeypatch.setattr(np, "full_like", no_memory)
+    before = a.copy()
+    with pytest.raises(MemoryError):
+        opt.step([np.ones(10), np.ones(1000)])
+    np.testing.assert_array_equal(a, before)
+    assert int(opt.state[0]["step"]) == 1
+
+
+def test_steps_from_two_threads_are_refused_or_serialized_never_unsafe():
+    import threading
+    n = 1 << 21
+    p = np.zeros(n, np.float32)
+    opt = fastopt.Adam([p], lr=1e-3)
+    grads = [np.ones(n, np.float32)]
+    errors, refused = [], [0]
+
+    def other():
+        for _ in range(200):
+            try:
+                if 0 in opt.state:  # frees the array the other thread's kernel may write
+                    opt.state[0]["exp_avg"] = np.zeros(n, np.float32)
+                opt.step(grads)
+            except RuntimeError as e:   # while the first thread's kernels run
+                assert "already in a step" in str(e) or "changed while" in str(e)
+                refused[0] += 1
+            except Exception as e:      # anything else is a defect
+                errors.append(e)
+
+    t = threading.Thread(target=other)
+    t.start()
+    for _ in range(50):
+        try:
+            opt.step(grads)
+        except RuntimeError as e:
+            assert "already in a step" in str(e) or "changed while" in str(e)
+    t.join()
+    assert not errors, errors
+    assert np.all(np.isfinite(p)) and np.all(p <= 0)
+
+
+def test_step_counter_edited_in_place_out_of_range_is_rejected():
+    opt, params = _adam(n=8, k=1)
+    opt.state[0]["step"].fill(-1)
+    with pytest.raises(ValueError, match="step"):
+        opt.step([np.ones(8)])
+    opt.state[0]["step"][()] = 2 ** 63 - 1
+    with pytest.raises(ValueError, match="step"):
+        opt.step([np.ones(8)])
+    assert np.all(np.isfinite(params[0]))
+
+
+def test_parameter_dtype_changed_in_place_is_rejected():
+    p = np.zeros(8, np.float32)
+    opt = fastopt.Adam([p])
+    opt.step([np.ones(8, np.float32)])
+    p.dtype = np.float64  # same bytes, half the elements
+    with pytest.raises((TypeError, ValueError), match="dtype|changed"):
+        opt.step([np.ones(4)])
+
+
+@pytest.mark.parametrize("what", ["state", "param state"])
+def test_state_can_be_pickled_and_copied(what):
+    import copy
+    import pickle
+    opt, params = _adam(n=5, k=2)
+    obj = opt.state if what == "state" else opt.state[0]
+    for clone in (pickle.loads(pickle.dumps(obj)), copy.deepcopy(obj), copy.copy(obj)):
+        plain = clone if what == "param state" else clone[0]
+        np.testing.assert_array_equal(plain["exp_avg"], opt.state[0]["exp_avg"])
+    opt.state = pickle.loads(pickle.dumps(opt.state))  # and a loaded one can be used
+    opt.step([np.ones(5), np.ones(5)])
+    assert int(opt.state[1]["step"]) == 2

@@ -546,6 +546,9 @@ class StateDict(_Counted):
     def _bump(self):
         self._version += 1
 
+    def __reduce__(self):  # copies and pickles hold plain dicts, rebuilt on load
+        return StateDict, ({k: dict(v) for k, v in self.items()},)
+
     def _store(self, key, value):
         if not isinstance(value, dict):
             raise TypeError(f"the state of parameter {key!r} must be a dict, "
@@ -567,6 +570,9 @@ class ParamState(_Counted):
     def _bump(self):
         self._owner._version += 1
 
+    def __reduce__(self):  # a copy or pickle of one parameter's state is a plain dict
+        return dict, (dict(self),)
+
 
 STEP_LIMIT = 1 << 62  # step counters stay far from int64 overflow
 
@@ -586,12 +592,75 @@ def state_scalar(value, str name, str what):
 
 # ------------------------------------------------------------------------ optimizer step
 
+cdef long long STEP_MAX = 1LL << 62
+
+
 cdef struct Slot:          # what a GroupPlan keeps per parameter between steps
     char* s[3]             # its state arrays' data (NULL when not needed)
     long long* step        # its 'step' counter (a 0-d int64 array), NULL before the first step
     double* mu_product     # NAdam's 'mu_product' (a 0-d float64 array)
     int synced             # mask of the state arrays s[] was filled for (-1: re-read state)
     bint fresh             # SGD: momentum buffer created for this step
+    int typenum            # the parameter's dtype and size when it was added
+    Py_ssize_t size
+
+
+cdef class GroupPlan
+
+
+cdef class Registry:
+    """What the param groups of one optimizer share: the table of every array their steps
+    write (all parameters and the state arrays their options need), sorted for the overlap
+    checks.  Rebuilt before a step whenever something it holds may have changed."""
+    cdef list plans
+    cdef Written written
+    cdef list labels           # labels[k]: (parameter index, state name or None)
+    cdef bint stale
+    cdef public bint busy      # a step, load_state_dict or add_param_group is running
+
+    def __cinit__(self):
+        self.plans = []
+        self.written = Written()
+        self.labels = []
+        self.stale = True
+
+    cpdef enter(self):
+        """Mark the optimizer busy, or raise if it already is: its steps, which run Python
+        code and release the GIL, share the plans' buffers.  (A C-level test and set:
+        no other thread runs in between.)"""
+        if self.busy:
+            raise RuntimeError("this optimizer is already in a step (or load_state_dict, "
+                               "add_param_group) in another thread; it is not thread-safe")
+        self.busy = True
+
+    cdef str label(self, Py_ssize_t k):
+        index, name = self.labels[k]
+        return f"parameter {index}" if name is None else f"state[{index}][{name!r}]"
+
+    cdef rebuild(self):
+        """Check every slot that will be re-read, then all written arrays for overlaps."""
+        cdef GroupPlan plan
+        cdef Py_ssize_t i
+        cdef int k
+        arrays, labels = [], []
+        for plan in self.plans:
+            names = STATE_ARRAYS[plan.algo]
+            for i in range(plan.n):
+                index = plan.first_index + i
+                arrays.append(plan.current[i])
+                labels.append((index, None))
+                if plan.slots[i].synced != plan.needed:
+                    plan._check_state(i, <cnp.ndarray>plan.current[i])
+                st = plan.state.get(index)
+                if st is None:
+                    continue
+                for k in range(3):
+                    if (plan.needed >> k) & 1 and st.get(names[k]) is not None:
+                        arrays.append(st[names[k]])
+                        labels.append((index, names[k]))
+        self.labels = labels
+        self.written.build(arrays, lambda k: self.label(k))
+        self.stale = False
 
 
 cdef class GroupPlan:
@@ -602,10 +671,16 @@ cdef class GroupPlan:
     created on a parameter's first step, as in torch.optim.  The plan points into them and
     holds references to what it points into (``held``), so no change to ``state`` can free
     memory a step writes; a counted change makes the next step re-read and re-check it.
+
+    A step is ``prepare`` (check everything, write nothing), ``check_unchanged`` (no user
+    code run during the checks changed ``state``), ``sync`` (create missing state: only
+    MemoryError can stop it) and ``run`` (advance the counters, run the kernels).  An
+    optimizer with several groups runs each phase for all groups before the next.
     """
     cdef int algo
     cdef dict group
     cdef object state
+    cdef Registry reg
     cdef Py_ssize_t first_index, n
     cdef Item* items
     cdef Slot* slots
@@ -613,31 +688,37 @@ cdef class GroupPlan:
     cdef Py_ssize_t n_items, total
     cdef Hyper hyper
     cdef int needed
+    cdef double initial_value  # Adagrad's initial_accumulator_value, read by prepare
     cdef list current          # the parameters as last checked
     cdef list held             # per parameter: the arrays its slot points into
-    cdef Written written       # parameters and state arrays, for the gradient overlap check
-    cdef list written_arrays
-    cdef bint stale            # ``written`` must be rebuilt before the next step
     cdef object seen_version   # state._version when the slots were last invalidated
+    cdef object checked_version
     cdef bint prepared
 
-    def __cinit__(self, int algo, dict group, object state, Py_ssize_t first_index):
+    def __cinit__(self, int algo, dict group, object state, Py_ssize_t first_index,
+                  Registry registry):
+        cdef Py_ssize_t i
         params = group["params"]
         self.algo = algo
         self.group = group
         self.state = state
+        self.reg = registry
         self.first_index = first_index
         self.n = len(params)
+        self.needed = -1
         self.current = list(params)
         self.held = [()] * self.n
-        self.written = Written()
         self.seen_version = state._version
         self.items = <Item*>PyMem_Malloc(max(self.n, 1) * sizeof(Item))
         self.slots = <Slot*>PyMem_Malloc(max(self.n, 1) * sizeof(Slot))
         self.coefs = <fo_coef*>PyMem_Malloc(max(self.n, 1) * sizeof(fo_coef))
         if self.items == NULL or self.slots == NULL or self.coefs == NULL:
             raise MemoryError()
+        for i in range(self.n):  # (checked by the optimizer: C-contiguous float arrays)
+            self.slots[i].typenum = cnp.PyArray_TYPE(<cnp.ndarray>params[i])
+            self.slots[i].size = cnp.PyArray_SIZE(<cnp.ndarray>params[i])
         self.invalidate()
+        registry.plans.append(self)
 
     def __dealloc__(self):
         PyMem_Free(self.items)
@@ -653,21 +734,29 @@ cdef class GroupPlan:
             self.slots[i].mu_product = NULL
             self.slots[i].fresh = False
         self.prepared = False
-        self.stale = True
+        self.reg.stale = True
 
     cpdef prepare(self, grads):
         """Validate the group's hyperparameters, parameters, gradients and state; write
         nothing."""
         cdef list params = self.group["params"]
         cdef Py_ssize_t i, k, n_items = 0, total = 0, size
+        cdef int needed
         cdef cnp.ndarray p, g
         cdef Item* it
+        cdef Slot* s
         self.prepared = False
         read_hyper(self.algo, self.group, &self.hyper)
+        if self.algo == ADAGRAD:
+            self.initial_value = _nonneg(self.group, "initial_accumulator_value",
+                                         "initial_accumulator_value")
         if len(params) != self.n:
             raise ValueError("a param group's 'params' list changed length; "
                              "use add_param_group to add parameters")
-        self.needed = needed_state(self.algo, &self.hyper)
+        needed = needed_state(self.algo, &self.hyper)
+        if needed != self.needed:  # other state arrays join (or leave) the overlap table
+            self.needed = needed
+            self.reg.stale = True
         version = self.state._version
         if version != self.seen_version:  # someone changed the state: re-read it all
             self.invalidate()
@@ -678,8 +767,13 @@ cdef class GroupPlan:
             g = _grad_or_none(grads, k, p)
             if g is None:
                 continue
-            if self.slots[i].synced != self.needed and not self.stale:
-                self._check_state(i, p)
+            s = &self.slots[i]
+            if s.synced != self.needed:
+                if not self.reg.stale:
+                    self._check_state(i, p)
+            elif s.step != NULL and not (0 <= s.step[0] < STEP_MAX):  # edited in place
+                raise ValueError(f"state[{k}]['step'] must be an integer in [0, 2**62), "
+                                 f"got {s.step[0]}")
             size = cnp.PyArray_SIZE(p)
             it = &self.items[n_items]
             it.p = <char*>cnp.PyArray_DATA(p)
@@ -690,34 +784,48 @@ cdef class GroupPlan:
             it.itemsize = <int>cnp.PyArray_ITEMSIZE(p)
             n_items += 1
             total += size
-        if self.stale:
-            self._rebuild_written()
-        i = _first_hit(self.items, n_items, self.written, &k)
+        if self.reg.stale:
+            self.reg.rebuild()
+        i = _first_hit(self.items, n_items, self.reg.written, &k)
         if i >= 0:
             raise ValueError(f"gradient {self.first_index + self.items[i].param} shares memory "
-                             f"with {self._written_label(k)}, which the step writes")
+                             f"with {self.reg.label(k)}, which the step writes")
         self.n_items = n_items
         self.total = total
+        self.checked_version = self.state._version
+        if self.checked_version != version:
+            self._changed()
         self.prepared = True
 
+    cdef _changed(self):
+        self.prepared = False
+        raise RuntimeError("opt.state was changed while the step was being checked; "
+                           "nothing was written")
+
     cdef cnp.ndarray _param(self, list params, Py_ssize_t i):
-        """Parameter i, checked against the array it was when last checked."""
+        """Parameter i, checked against the array it was when last checked (dtype and size
+        against those it was added with: both can be changed in place)."""
         cdef object a = params[i]
         cdef cnp.ndarray last = <cnp.ndarray>self.current[i]
-        if (a is last or (cnp.PyArray_Check(a) and _same_layout(<cnp.ndarray>a, last))) and \
+        cdef Slot* s = &self.slots[i]
+        if cnp.PyArray_Check(a) and cnp.PyArray_TYPE(<cnp.ndarray>a) == s.typenum and \
+                cnp.PyArray_SIZE(<cnp.ndarray>a) == s.size and \
+                cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>a) and \
                 cnp.PyArray_IS_C_CONTIGUOUS(<cnp.ndarray>a) and \
-                cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a):  # (flags can change between steps)
+                cnp.PyArray_ISWRITEABLE(<cnp.ndarray>a) and \
+                (a is last or _same_layout(<cnp.ndarray>a, last)):  # (flags can change)
             if a is not last:  # replaced by an array of the same layout
                 self.current[i] = a
-                self.stale = True
+                self.reg.stale = True
             return <cnp.ndarray>a
         what = f"parameter {self.first_index + i}"
         check_param(a, what)
         raise ValueError(f"{what} changed shape or dtype since it was added "
-                         f"({(<object>last).shape}, {last.dtype} -> {a.shape}, {a.dtype})")
+                         f"({(<object>last).shape} -> {a.shape}, {a.dtype})")
 
     cdef _check_state(self, Py_ssize_t i, cnp.ndarray p):
-        """Raise unless the state of parameter i (what exists of it) fits the kernel."""
+        """Raise unless the state of parameter i (what exists of it) fits the kernel.  The
+        scalars first: reading them may run user code (``__array__``)."""
         cdef Py_ssize_t index = self.first_index + i
         cdef int k
         st = self.state.get(index)
@@ -725,43 +833,34 @@ cdef class GroupPlan:
             return
         if not isinstance(st, dict):
             raise TypeError(f"state[{index}] must be a dict, got {type(st).__name__}")
+        for name in state_scalars(self.algo):
+            if st.get(name) is not None:
+                state_scalar(st[name], name, f"state[{index}][{name!r}]")
         names = STATE_ARRAYS[self.algo]
         for k in range(3):
             if (self.needed >> k) & 1:
                 arr = st.get(names[k])
                 if arr is not None:
                     _check_like(arr, p, f"state[{index}][{names[k]!r}]", True)
-        for name in state_scalars(self.algo):
-            if st.get(name) is not None:
-                state_scalar(st[name], name, f"state[{index}][{name!r}]")
 
-    cdef _rebuild_written(self):
-        """Check every slot that will be re-read, then the parameters and the state arrays
-        the kernel writes for overlaps, and keep them sorted for the gradient check."""
-        cdef Py_ssize_t i
-        cdef int k
-        arrays, owners = list(self.current), []
-        names = STATE_ARRAYS[self.algo]
-        for i in range(self.n):
+    cpdef check_unchanged(self):
+        """Raise if ``state`` changed since ``prepare`` checked it (user code that ran during
+        the checks: a hyperparameter's ``__float__``, a state entry's ``__array__``)."""
+        if self.state._version != self.checked_version:
+            self._changed()
+
+    cpdef sync(self):
+        """Create the state this step needs and point the slots at it."""
+        cdef Py_ssize_t j, i
+        if not self.prepared:
+            raise RuntimeError("GroupPlan.sync() needs a successful prepare() first")
+        for j in range(self.n_items):
+            i = self.items[j].param
             if self.slots[i].synced != self.needed:
-                self._check_state(i, <cnp.ndarray>self.current[i])
-            st = self.state.get(self.first_index + i)
-            for k in range(3):
-                if st is not None and (self.needed >> k) & 1 and st.get(names[k]) is not None:
-                    arrays.append(st[names[k]])
-                    owners.append((self.first_index + i, names[k]))
-        self.written_arrays = owners
-        self.written.build(arrays, lambda k: self._written_label(k))
-        self.stale = False
-
-    cdef str _written_label(self, Py_ssize_t k):
-        if k < self.n:
-            return f"parameter {self.first_index + k}"
-        index, name = self.written_arrays[k - self.n]
-        return f"state[{index}][{name!r}]"
+                self._sync(i)
 
     cpdef run(self):
-        """Run the prepared step: create missing state, advance step counters, update."""
+        """Run the prepared, synced step: advance step counters, update."""
         cdef Py_ssize_t j, i, n_coefs = 0
         cdef Slot* s
         cdef long long step, prev_step = -1
@@ -770,13 +869,11 @@ cdef class GroupPlan:
         if not self.prepared:
             raise RuntimeError("GroupPlan.run() needs a successful prepare() first")
         self.prepared = False
-        for j in range(self.n_items):  # (only MemoryError can stop this loop)
-            i = self.items[j].param
-            if self.slots[i].synced != self.needed:
-                self._sync(i)
         for j in range(self.n_items):
             i = self.items[j].param
             s = &self.slots[i]
+            if s.synced != self.needed:
+                raise RuntimeError("GroupPlan.run() needs sync() first")
             self.items[j].s[0] = s.s[0]
             self.items[j].s[1] = s.s[1]
             self.items[j].s[2] = s.s[2]
@@ -799,8 +896,9 @@ cdef class GroupPlan:
             run_items(self.items, self.n_items, self.total, self.algo, _n_threads)
 
     cdef _sync(self, Py_ssize_t i):
-        """Point slot i at its state arrays (checked by prepare), creating the ones this step
-        needs; scalar state becomes a fresh 0-d array the slot owns."""
+        """Point slot i at its state arrays (checked by prepare, and checked again here:
+        a change behind the mapping's back must not make a step write out of bounds),
+        creating the ones this step needs; scalar state becomes a 0-d array the slot owns."""
         cdef Slot* s = &self.slots[i]
         cdef Py_ssize_t index = self.first_index + i
         cdef int k
@@ -817,9 +915,13 @@ cdef class GroupPlan:
                 continue
             arr = st.get(names[k])
             if arr is None:
-                arr = np.full_like(self.current[i], self._initial_value())
+                arr = np.full_like(self.current[i], self.initial_value if self.algo == ADAGRAD
+                                   else 0.0)
                 PyDict_SetItem(st, names[k], arr)
                 s.fresh = self.algo == SGD
+            else:
+                _check_like(arr, <cnp.ndarray>self.current[i],
+                            f"state[{index}][{names[k]!r}]", True)
             s.s[k] = <char*>cnp.PyArray_DATA(<cnp.ndarray>arr)
             held.append(arr)
         for name in state_scalars(self.algo):
@@ -837,15 +939,18 @@ cdef class GroupPlan:
             held.append(arr)
         self.held[i] = tuple(held)
         s.synced = self.needed
-        self.stale = True  # new state arrays join the overlap check
-
-    cdef double _initial_value(self):
-        return self.group["initial_accumulator_value"] if self.algo == ADAGRAD else 0.0
+        self.reg.stale = True  # new state arrays join the overlap check
 
     def step(self, grads):
-        """prepare() and run(): one step of this group."""
-        self.prepare(grads)
-        self.run()
+        """One step of this group alone: prepare (which ends with check_unchanged's test),
+        sync, run."""
+        self.reg.enter()
+        try:
+            self.prepare(grads)
+            self.sync()
+            self.run()
+        finally:
+            self.reg.busy = False
 
 # ---------------------------------------------------------------------- functional step
 
@@ -865,6 +970,7 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
     cdef cnp.ndarray p
     cdef Item* items
     cdef Written apart = Written()
+    grads = tuple(grads)  # held for the GIL-free kernel: the caller's list may change
     read_hyper(algo, hyper, &h)
     if isinstance(step, bool) or not hasattr(step, "__index__"):
         raise TypeError(f"step must be an integer, got {step!r}")

@@ -1,4 +1,5 @@
 """The base class of fastopt's optimizers: param groups, state, state_dict, step."""
+import contextlib
 import copy
 
 import numpy as np
@@ -43,6 +44,7 @@ class Optimizer:
         self._state = _step.StateDict()
         self.param_groups = []
         self._plans = []
+        self._registry = _step.Registry()
         self._n_params = 0
         params = _as_param_list(params, "params")
         if not params:
@@ -71,6 +73,10 @@ class Optimizer:
 
     def add_param_group(self, param_group):
         """Add a group of parameters with its own hyperparameters (missing ones: defaults)."""
+        with self._exclusive():
+            self._add_param_group(param_group)
+
+    def _add_param_group(self, param_group):
         if not isinstance(param_group, dict):
             raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
         unknown = set(param_group) - set(self.defaults) - {"params"}
@@ -92,7 +98,8 @@ class Optimizer:
         _step.check_disjoint(existing + params, "parameters")
         _step.check_hyperparameters(self._algo, group)
         self.param_groups.append(group)
-        self._plans.append(_step.GroupPlan(self._algo, group, self.state, first))
+        self._plans.append(_step.GroupPlan(self._algo, group, self.state, first,
+                                           self._registry))
         self._n_params += len(params)
 
     def step(self, grads):
@@ -100,23 +107,40 @@ class Optimizer:
 
         ``grads``: the gradients in the order of the parameters (across groups), as a list,
         or a single array when there is one parameter.  A ``None`` entry skips its parameter.
-        Everything is checked before anything is written: on error, no array, state or step
-        counter has changed.
+        Everything is checked, and missing state created, before anything is written: on
+        error, no array, state or step counter has changed.  An optimizer is not
+        thread-safe: a step called while another one's kernels run (they release the GIL)
+        raises RuntimeError.
         """
         if isinstance(grads, np.ndarray):
             grads = (grads,)
-        elif not isinstance(grads, (list, tuple)):
-            grads = _as_param_list(grads, "grads")
+        elif not isinstance(grads, tuple):  # a tuple: the step holds its own references
+            grads = tuple(grads) if isinstance(grads, list) else tuple(
+                _as_param_list(grads, "grads"))
         if len(grads) != self._n_params:
             raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
         plans = self._plans
         if len(plans) == 1:
             plans[0].step(grads)
             return
-        for plan in plans:
-            plan.prepare(grads)
-        for plan in plans:
-            plan.run()
+        with self._exclusive():
+            for plan in plans:      # each phase for every group before the next one
+                plan.prepare(grads)
+            for plan in plans:
+                plan.check_unchanged()
+            for plan in plans:
+                plan.sync()
+            for plan in plans:
+                plan.run()
+
+    @contextlib.contextmanager
+    def _exclusive(self):
+        """No other thread may step, load or add groups meanwhile (RuntimeError)."""
+        self._registry.enter()
+        try:
+            yield
+        finally:
+            self._registry.busy = False
 
     def state_dict(self):
         """A snapshot (copies) of the state and hyperparameters, in torch.optim's layout:
@@ -135,6 +159,10 @@ class Optimizer:
         """Restore a :meth:`state_dict`.  It must fit these parameters (same group sizes,
         shapes and state names); anything that does not fit raises ValueError/TypeError and
         leaves the optimizer unchanged.  The arrays are copied, in the parameters' dtypes."""
+        with self._exclusive():
+            self._load_state_dict(state_dict)
+
+    def _load_state_dict(self, state_dict):
         if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
             raise ValueError("state_dict must be a dict with keys 'state' and 'param_groups'")
         groups, state = state_dict["param_groups"], state_dict["state"]
