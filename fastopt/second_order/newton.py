@@ -3,10 +3,10 @@
 Each iteration solves ``(H + tau I) d = -g`` where ``tau >= 0`` is the smallest value of
 the sequence of Nocedal & Wright's Algorithm 3.3 for which Cholesky succeeds:
 ``tau_0 = 0`` if ``min_i H_ii > 0`` else ``beta - min_i H_ii``, then
-``tau <- max(2 tau, beta)`` (``beta = 1e-3 * max_i |H_ii|``, relative to the diagonal
-alone -- no floor of 1 -- so that H and c H take the same tries for any c > 0: with
-``max(1, .)`` every shift was at least 1e-3, which swamped small-scale Hessians; the
-absolute 1e-3 is used only when the diagonal is all zero).  A strong Wolfe (default) or
+``tau <- max(2 tau, beta)`` (``beta = 1e-3 * max_ij |H_ij|``, relative to the Hessian's
+largest entry -- no floor of 1 -- so that H and c H take the same tries for any c > 0:
+with ``max(1, .)`` every shift was at least 1e-3, which swamped small-scale Hessians; the
+absolute 1e-3 is used only when H is all zero).  A strong Wolfe (default) or
 Armijo line search from ``t = 1`` follows.
 
 The Hessian: the user's ``hess`` (dense array or anything with ``toarray()``); without it,
@@ -16,7 +16,7 @@ gradient (n gradients per iteration; the gradient must then be ``jac``, not diff
 fastopt.minimize refuses differences of differences).
 
 Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to
-``1e20 * max_i |H_ii|`` gives a factorization (a non-finite Hessian, in practice: the limit
+``1e20 * max_ij |H_ij|`` gives a factorization (a non-finite Hessian, in practice: the limit
 is relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed on
 Rosenbrock times 1e18), status 3 when the line search cannot decrease f.
 """
@@ -46,17 +46,18 @@ def _cho_solve(L, b):
 def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max_rel=1e20):
     """Solve ``(H + tau I) d = b`` with the smallest ``tau`` of Algorithm 3.3 for which
     ``H + tau I`` has a Cholesky factor.  Returns ``(d, tau)``; ``(None, tau)`` when even
-    ``tau_max = tau_max_rel * s`` fails, ``s = max_i |H_ii|`` (``beta = beta_rel * s`` too:
-    both scale with the diagonal alone, so H and c H take the same tries for every c > 0;
-    s = 1 when the diagonal is all zero)."""
+    ``tau_max = tau_max_rel * s`` fails, ``s = max_ij |H_ij|`` (``beta = beta_rel * s`` too:
+    both scale with H alone, so H and c H take the same tries for every c > 0; s = 1 when H
+    is all zero)."""
     diag = np.diagonal(H)
     if not np.all(np.isfinite(H)):
         return None, math.inf
-    # relative to the diagonal alone: a floor such as max(1, ...) made every shift >= 1e-3,
-    # which swamps a Hessian of scale 1e-8 (616 iterations instead of 28 on 1e-8 x
-    # Rosenbrock) and could not fix one of scale 1e-18.  A zero diagonal has no scale: use
-    # the absolute constants then.
-    hscale = float(np.max(np.abs(diag)))
+    # relative to H alone: a floor such as max(1, ...) made every shift >= 1e-3, which
+    # swamps a Hessian of scale 1e-8 (616 iterations instead of 28 on 1e-8 x Rosenbrock)
+    # and could not fix one of scale 1e-18.  The largest entry, not the largest diagonal
+    # entry: a tiny diagonal beside large off-diagonal entries needs shifts of the size of
+    # the latter.  A zero H has no scale: use the absolute constants then.
+    hscale = float(np.max(np.abs(H))) if H.size else 1.0
     if not (hscale > 0 and math.isfinite(hscale)):
         hscale = 1.0
     beta, tau_max = beta_rel * hscale, tau_max_rel * hscale

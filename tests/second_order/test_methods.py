@@ -23,8 +23,10 @@ PINNED = {
     "lbfgs": [("rosenbrock", 37, 45, 0), ("wood", 85, 110, 0), ("beale", 15, 16, 0),
               ("helical_valley", 29, 33, 0), ("watson", 51, 55, 0), ("chebyquad", 21, 27, 0),
               ("powell_badly_scaled", 160, 199, 0)],
+    # newton: helical valley re-pinned (10, 14, 10 before) when the shift's scale became
+    # the largest entry of H rather than of its diagonal (MGH total nfev 1092 -> 1097)
     "newton": [("rosenbrock", 22, 29, 22), ("wood", 40, 57, 40), ("beale", 6, 7, 6),
-               ("helical_valley", 10, 14, 10), ("brown_dennis", 8, 9, 8), ("watson", 11, 12, 11),
+               ("helical_valley", 11, 19, 11), ("brown_dennis", 8, 9, 8), ("watson", 11, 12, 11),
                ("powell_badly_scaled", 96, 116, 96)],
     # re-pinned when the warm start began to be skipped where the last curvature predicts
     # it does not lower the model (fewer products) and f-only trial points stopped
