@@ -57,8 +57,9 @@ def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
                 gtd = steepest_descent(g, gn, d)
                 dscale, restarted, t0 = -gtd, True, 1.0
                 continue
-            return run.result(x, f, g, nit, 3, "stopped: the line search along -gradient "
-                              f"found no lower point ({ls.message})")
+            return run.result(x, f, g, nit, 4 if ls.nonfinite else 3,
+                              f"stopped: the line search along -gradient found no lower "
+                              f"point ({ls.message})")
         nit += 1
         g_new = ls.g
         _vec.combine((1.0, -1.0), (g_new, g), y)

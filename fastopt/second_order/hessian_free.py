@@ -249,9 +249,10 @@ def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, b
                     lam *= 1.5
                     p_prev = None
                     if failures >= max_failures:
-                        return run.result(x, f, g, nit, 3, "stopped: no decrease along the "
-                                          f"truncated-Newton step in {failures} consecutive "
-                                          f"iterations ({ls.message})")
+                        return run.result(x, f, g, nit, 4 if ls.nonfinite else 3,
+                                          f"stopped: no decrease along the truncated-Newton "
+                                          f"step in {failures} consecutive iterations "
+                                          f"({ls.message})")
                     continue
                 x_new, f_new = ls.x, ls.f
             g_new = obj.kept_grad(x_new)     # no new evaluation when x_new was the last one

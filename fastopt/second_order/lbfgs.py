@@ -77,6 +77,9 @@ def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_
             if mem.k > 0:                    # drop the memory and try steepest descent
                 mem.reset()
                 continue
+            if ls.nonfinite:
+                return run.result(x, f, g, nit, 4, "stopped: the line search along -gradient "
+                                  f"found no lower point ({ls.message})")
             return run.result(x, f, g, nit, 3, "stopped: the line search along -gradient "
                               f"found no lower point ({ls.message}); the gradient may be "
                               "inaccurate, or f is flat to rounding error here")

@@ -48,10 +48,12 @@ class LineSearchResult:
     made), ``success`` (sufficient decrease ``f <= f0 + c1 t gtd0`` holds at the returned
     point, so a caller may take the step), ``wolfe`` (all conditions asked for hold),
     ``message``,
-    ``limit`` (stopped because the caller's evaluation budget ran out).
+    ``limit`` (stopped because the caller's evaluation budget ran out), ``nonfinite`` (every
+    step tried gave a NaN or infinite value or slope: the solvers then stop with status 4).
     """
 
-    __slots__ = ("t", "x", "f", "g", "gtd", "nfev", "success", "wolfe", "message", "limit")
+    __slots__ = ("t", "x", "f", "g", "gtd", "nfev", "success", "wolfe", "message", "limit",
+                 "nonfinite")
 
     def __init__(self, **kw):
         for k in self.__slots__:
@@ -260,7 +262,7 @@ def wolfe_search(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol=0.1,
     stp = min(max(t0, tmin), tmax)
     work = _check_work(work, x)
     best = (0.0, f0, x, g0, gtd0)
-    nfev, message, wolfe, limit = 0, None, False, False
+    nfev, message, wolfe, limit, finite = 0, None, False, False, 0
     while True:
         if nfev >= maxiter:
             message = f"no step met the strong Wolfe conditions within {maxiter} evaluations"
@@ -279,9 +281,9 @@ def wolfe_search(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol=0.1,
             tmax = stp
             stp = stx + 0.5 * (stp - stx)
             if stp <= tmin or stp == stx:
-                message = "the function is not finite at any step tried along the direction"
                 break
             continue
+        finite += 1
         if f < best[1]:
             best = (stp, f, xt, g, dg)
         ftest = f0 + stp * gtest
@@ -326,10 +328,14 @@ def wolfe_search(fg, x, d, f0, g0, gtd0=None, t0=1.0, c1=1e-4, c2=0.9, xtol=0.1,
         if not math.isfinite(stp):
             message = "the interpolated step is not finite"
             break
+    nonfinite = nfev > 0 and finite == 0 and not limit
+    if nonfinite:
+        message = (f"the function or its slope is not finite at any of the {nfev} steps tried "
+                   f"along the direction")
     t, f, xt, g, dg = best
     return LineSearchResult(t=t, x=xt, f=f, g=g, gtd=dg, nfev=nfev,
                             success=t > 0 and f <= f0 + c1 * t * gtd0,
-                            wolfe=wolfe, message=message, limit=limit)
+                            wolfe=wolfe, message=message, limit=limit, nonfinite=nonfinite)
 
 
 def line_search_armijo(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
@@ -359,7 +365,7 @@ def armijo_search(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
     _check_start(f0, gtd0, t0)
     if not (0 < c1 < 1):
         raise ValueError(f"need 0 < c1 < 1, got c1={c1}")
-    t, nfev = t0, 0
+    t, nfev, finite = t0, 0, 0
     best = (0.0, f0, x)
     message, wolfe, limit = None, False, False
     while True:
@@ -373,6 +379,7 @@ def armijo_search(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
             message, limit = "the evaluation limit was reached during the line search", True
             break
         nfev += 1
+        finite += math.isfinite(ft)
         if math.isfinite(ft) and ft < best[1]:
             best = (t, ft, xt)
         if math.isfinite(ft) and ft <= f0 + c1 * t * gtd0:
@@ -388,7 +395,10 @@ def armijo_search(f, x, d, f0, gtd0, t0=1.0, c1=1e-4, maxiter=30):
             message = "the step became too small to change x"
             break
         t = t_new
+    nonfinite = nfev > 0 and finite == 0 and not limit
+    if nonfinite:
+        message = f"the function is not finite at any of the {nfev} steps tried along the direction"
     t, ft, xt = best
     return LineSearchResult(t=t, x=xt, f=ft, g=None, gtd=None, nfev=nfev,
                             success=t > 0 and ft <= f0 + c1 * t * gtd0,
-                            wolfe=wolfe, message=message, limit=limit)
+                            wolfe=wolfe, message=message, limit=limit, nonfinite=nonfinite)

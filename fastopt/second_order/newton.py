@@ -112,8 +112,9 @@ def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
         if not ls.success:
             if ls.limit:
                 return run.result(x, f, g, nit, *run.limit_message())
-            return run.result(x, f, g, nit, 3, "stopped: the line search along the Newton "
-                              f"direction found no lower point ({ls.message})")
+            return run.result(x, f, g, nit, 4 if ls.nonfinite else 3,
+                              f"stopped: the line search along the Newton direction found no "
+                              f"lower point ({ls.message})")
         nit += 1
         x, f, g = ls.x, ls.f, g_new
         stop = run.check(x, f, g, nit, gnorm(g), gtol)
