@@ -592,7 +592,7 @@ def state_scalar(value, str name, str what):
 
 # ------------------------------------------------------------------------ optimizer step
 
-cdef long long STEP_MAX = 1LL << 62
+cdef long long STEP_MAX = STEP_LIMIT
 
 
 cdef struct Slot:          # what a GroupPlan keeps per parameter between steps
@@ -641,21 +641,22 @@ cdef class Registry:
         """Check every slot that will be re-read, then all written arrays for overlaps."""
         cdef GroupPlan plan
         cdef Py_ssize_t i
-        cdef int k
+        cdef int k, mask
         arrays, labels = [], []
         for plan in self.plans:
             names = STATE_ARRAYS[plan.algo]
+            mask = max(plan.needed, 0)  # a group never prepared yet writes no state
             for i in range(plan.n):
                 index = plan.first_index + i
                 arrays.append(plan.current[i])
                 labels.append((index, None))
-                if plan.slots[i].synced != plan.needed:
+                if plan.slots[i].synced != plan.needed and plan.needed >= 0:
                     plan._check_state(i, <cnp.ndarray>plan.current[i])
                 st = plan.state.get(index)
                 if st is None:
                     continue
                 for k in range(3):
-                    if (plan.needed >> k) & 1 and st.get(names[k]) is not None:
+                    if (mask >> k) & 1 and st.get(names[k]) is not None:
                         arrays.append(st[names[k]])
                         labels.append((index, names[k]))
         self.labels = labels
