@@ -616,7 +616,7 @@ cdef class Registry:
     cdef Written written
     cdef list labels           # labels[k]: (parameter index, state name or None)
     cdef bint stale
-    cdef public bint busy      # a step, load_state_dict or add_param_group is running
+    cdef bint busy             # a step, load_state_dict or add_param_group is running
 
     def __cinit__(self):
         self.plans = []
@@ -632,6 +632,9 @@ cdef class Registry:
             raise RuntimeError("this optimizer is already in a step (or load_state_dict, "
                                "add_param_group) in another thread; it is not thread-safe")
         self.busy = True
+
+    cpdef leave(self):
+        self.busy = False
 
     cdef str label(self, Py_ssize_t k):
         index, name = self.labels[k]
@@ -951,7 +954,7 @@ cdef class GroupPlan:
             self.sync()
             self.run()
         finally:
-            self.reg.busy = False
+            self.reg.leave()
 
 # ---------------------------------------------------------------------- functional step
 

@@ -109,14 +109,15 @@ class Optimizer:
         or a single array when there is one parameter.  A ``None`` entry skips its parameter.
         Everything is checked, and missing state created, before anything is written: on
         error, no array, state or step counter has changed.  An optimizer is not
-        thread-safe: a step called while another one's kernels run (they release the GIL)
-        raises RuntimeError.
+        thread-safe: a step called from another thread while one runs (its kernels release
+        the GIL) raises RuntimeError.
         """
         if isinstance(grads, np.ndarray):
             grads = (grads,)
-        elif not isinstance(grads, tuple):  # a tuple: the step holds its own references
-            grads = tuple(grads) if isinstance(grads, list) else tuple(
-                _as_param_list(grads, "grads"))
+        elif isinstance(grads, list):  # a tuple: the step holds its own references
+            grads = tuple(grads)
+        elif not isinstance(grads, tuple):
+            grads = tuple(_as_param_list(grads, "grads"))
         if len(grads) != self._n_params:
             raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
         plans = self._plans
@@ -140,7 +141,7 @@ class Optimizer:
         try:
             yield
         finally:
-            self._registry.busy = False
+            self._registry.leave()
 
     def state_dict(self):
         """A snapshot (copies) of the state and hyperparameters, in torch.optim's layout:

@@ -102,12 +102,12 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
     * ``"hessian-free"``: truncated Newton with CG on ``hessp`` (``hess(x) @ p``, or finite
       differences of the gradient, without it), Martens' stopping rule, damping and CG
       backtracking.
+    * ``"cg"``: nonlinear conjugate gradients, Polak–Ribière+ (``beta="pr+"``) or
+      Hager–Zhang (``beta="hz"``).
 
     ``"newton"`` and ``"hessian-free"`` need ``jac`` (callable or True) unless ``hess`` or
     ``hessp`` is given: without any of them they raise ValueError, since differences of a
     difference gradient are wrong by about |f| (SciPy's Newton-CG likewise requires jac).
-    * ``"cg"``: nonlinear conjugate gradients, Polak–Ribière+ (``beta="pr+"``) or
-      Hager–Zhang (``beta="hz"``).
 
     ``jac``: a callable returning the gradient, ``True`` when ``fun`` returns
     ``(f, gradient)``, or None (or False, ``"2-point"``, ``"3-point"``, ``"cs"``: all mean

@@ -36,7 +36,8 @@ behaves the same; the rule is kept because it is what reproduces L-BFGS-B's iter
 Pass ``ftol=0`` to stop on ``gtol`` alone, or scale f to order 1.
 
 When a line search finds no lower point the memory is dropped and the search is retried
-along ``-g``; if that fails too the run ends with status 3 at the best point seen.
+along ``-g``; if that fails too the run ends at the best point seen, with status 3 (or 4
+when no trial point had a finite value).
 """
 import math
 
