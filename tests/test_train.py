@@ -401,3 +401,15 @@ def test_softmax_regression_with_adam_reaches_95_percent_on_digits_in_seconds():
     assert isinstance(hist, History) and hist.epochs == 30
     acc = digits.accuracy(model, data.X_test, data.y_test)
     assert acc >= 0.95, acc
+
+
+def test_digits_table_and_figure_have_every_run(tmp_path):
+    pytest.importorskip("matplotlib")
+    digits = load_digits_example()
+    rows = [{"model": m, "optimizer": o, "schedule": s, "seconds": 0.1,
+             "loss": [1.0, 0.5, 0.25], "val_loss": 0.3, "test_acc": 0.9}
+            for m in digits.MODELS for o in digits.OPTIMIZERS for s in (False, True)]
+    text = digits.table(rows)
+    assert len(text.splitlines()) == 2 + 2 * 8 * 2 and "warm-up + cosine" in text
+    digits.figure(rows, tmp_path / "curves.png")
+    assert (tmp_path / "curves.png").stat().st_size > 10_000
