@@ -536,7 +536,11 @@ class Scheduled:
         self.count = 0
 
     def __getattr__(self, name):
-        return getattr(self.__dict__["optimizer"], name)
+        try:
+            optimizer = self.__dict__["optimizer"]
+        except KeyError:            # while unpickling or copying
+            raise AttributeError(name) from None
+        return getattr(optimizer, name)
 
     def __repr__(self):
         lines = [f"Scheduled({type(self.optimizer).__name__}, count={self.count})"]

@@ -79,18 +79,17 @@ def _int(value, name, minimum, maximum=None):
 
 
 def _data(X, y, what):
-    if not hasattr(X, "__len__") or not hasattr(X, "__getitem__"):
-        X = np.asarray(X)
-    if isinstance(X, np.ndarray) and X.ndim == 0:
+    X = np.asarray(X)
+    if X.ndim == 0:
         raise ValueError(f"{what} X must have at least one dimension (the examples)")
     n = len(X)
     if n == 0:
         raise ValueError(f"{what} X has no examples")
     if y is not None:
-        if not hasattr(y, "__len__") or not hasattr(y, "__getitem__"):
-            y = np.asarray(y)
-        if len(y) != n:
-            raise ValueError(f"{what} X has {n} examples but y has {len(y)}")
+        y = np.asarray(y)
+        if y.ndim == 0 or len(y) != n:
+            got = len(y) if y.ndim else "a scalar"
+            raise ValueError(f"{what} X has {n} examples but y has {got}")
     return X, y, n
 
 
@@ -198,8 +197,8 @@ def fit(optimizer, grad, X, y=None, *, epochs=1, batch_size=None, shuffle=True, 
         grad: ``grad(params, X_batch, y_batch) -> (loss, grads)``; it must not keep the
             gradient arrays it returns for later use if ``clip_value`` is set (they are
             clipped in place).
-        X, y: the examples along the first axis (NumPy arrays or anything indexable by an
-            integer array); ``y`` may be None (``grad`` then gets None).
+        X, y: the examples along the first axis (arrays, or anything ``np.asarray``
+            takes); ``y`` may be None (``grad`` then gets None).
         epochs (int): passes over the data (default 1).
         batch_size (int or None): examples per step: None or ``len(X)`` for batch gradient
             descent (the data in its order, not copied), 1 for stochastic gradient descent,
@@ -265,7 +264,7 @@ def fit(optimizer, grad, X, y=None, *, epochs=1, batch_size=None, shuffle=True, 
         if (y is None) != (y_val is None):
             raise ValueError("the validation data must have a y exactly when the "
                              "training data does")
-        if getattr(X_val, "shape", (0,))[1:] != getattr(X, "shape", (0,))[1:]:
+        if X_val.shape[1:] != X.shape[1:]:
             raise ValueError(f"validation examples have shape {X_val.shape[1:]}, "
                              f"training examples {X.shape[1:]}")
     if loss is not None and not callable(loss):

@@ -413,3 +413,20 @@ def test_digits_table_and_figure_have_every_run(tmp_path):
     assert len(text.splitlines()) == 2 + 2 * 8 * 2 and "warm-up + cosine" in text
     digits.figure(rows, tmp_path / "curves.png")
     assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_lists_are_taken_as_arrays_and_a_scalar_y_is_rejected():
+    X, y = regression(n=16)
+    w = np.zeros(3)
+    fit(fastopt.SGD([w], lr=0.1), mse_grad, X.tolist(), y.tolist(), batch_size=4)
+    assert np.all(w != 0)
+    with pytest.raises(ValueError, match="a scalar"):
+        fit(fastopt.SGD([w], lr=0.1), mse_grad, X, 1.0)
+
+
+def test_a_scheduled_optimizer_delegates_attributes_and_a_bare_one_has_none():
+    w = np.zeros(2)
+    opt = S.attach(fastopt.SGD([w], lr=0.1), lr=S.constant(0.1))
+    assert opt.param_groups is opt.optimizer.param_groups and opt.state is opt.optimizer.state
+    bare = S.Scheduled.__new__(S.Scheduled)          # as copy/pickle create it
+    assert not hasattr(bare, "param_groups")
