@@ -57,10 +57,10 @@ LBFGS_OPTIONS = dict(maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2,
 def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_):
     """The L-BFGS loop on ``run`` (a :class:`fastopt.second_order._driver.Run`) from x."""
     obj = run.obj                  # the options are checked (types, ranges) by minimize
+    mem = _vec.LBFGSMemory(maxcor, x.size, x.dtype)    # a maxcor too large: before any f
     f, g, done = run.start(x, gtol)
     if done is not None:
         return done
-    mem = _vec.LBFGSMemory(maxcor, x.size, x.dtype)
     d = np.empty_like(x)
     work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
     nit = small = 0
