@@ -15,9 +15,10 @@ products per iteration, each counted in ``nhev``); else forward differences of t
 gradient (n gradients per iteration; the gradient must then be ``jac``, not differences:
 fastopt.minimize refuses differences of differences).
 
-Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to
-``1e20 * max_ij |H_ij|`` gives a factorization (a non-finite Hessian, in practice: the limit
-is relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed on
+Stops when ``max |g_i| <= gtol`` (status 0); status 4 when the Hessian has a non-finite
+entry (as any non-finite value: differences of a gradient that turned NaN give one);
+status 5 when no tau up to ``1e20 * max_ij |H_ij|`` gives a factorization (the limit is
+relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed on
 Rosenbrock times 1e18), status 3 when the line search cannot decrease f.
 """
 import math
@@ -87,10 +88,12 @@ def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
             H = obj.hess(x, g)
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
+        if not np.all(np.isfinite(H)):     # e.g. differences of a gradient that became NaN
+            return run.result(x, f, g, nit, 4, "stopped: the Hessian has non-finite entries")
         d, tau = modified_cholesky_solve(H, -g)
         if d is None:
-            return run.result(x, f, g, nit, 5, "stopped: the Hessian has non-finite entries "
-                              "or could not be made positive definite")
+            return run.result(x, f, g, nit, 5, "stopped: the Hessian could not be made "
+                              "positive definite")
         d = np.ascontiguousarray(d, dtype=x.dtype)
         gtd = _vec.dot(g, d)
         if not gtd < 0:
