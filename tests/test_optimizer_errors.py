@@ -189,13 +189,20 @@ def test_unknown_keyword():
         fastopt.Adam([{"params": [np.ones(3)], "momentum": 0.9}])
 
 
-def test_zero_size_arrays_are_a_no_op():
+def test_zero_size_arrays_step_like_any_other_and_change_nothing_else():
     p, e = np.ones(3), np.ones((0, 4))
     opt = fastopt.Adam([p, e], lr=0.1)
     opt.step([np.ones(3), np.ones((0, 4))])
-    assert e.shape == (0, 4) and np.all(p < 1)
-    only_empty = fastopt.SGD(np.zeros(0))
+    alone = np.ones(3)
+    fastopt.Adam([alone], lr=0.1).step([np.ones(3)])
+    np.testing.assert_array_equal(p, alone)
+    assert e.shape == (0, 4) and opt.state[1]["exp_avg"].shape == (0, 4)
+    assert int(opt.state[1]["step"]) == 1
+    only_empty = fastopt.SGD(np.zeros(0), momentum=0.9)
     only_empty.step(np.zeros(0))
+    assert only_empty.state[0]["momentum_buffer"].shape == (0,)
+    with pytest.raises(ValueError, match="shape"):
+        only_empty.step(np.zeros(1))
 
 
 def test_functional_rejects_before_writing():
