@@ -21,11 +21,11 @@ Example::
 """
 import numpy as np
 
-from fastopt._kernels import _step
+from fastopt._kernels.algorithms import ALGORITHMS
+from fastopt._kernels.functional_step import functional_step
 
 __all__ = ["sgd_", "adagrad_", "adadelta_", "rmsprop_", "adam_", "adamax_", "nadam_"]
 
-_ALGO = _step.ALGORITHMS
 
 
 def _list(arrays):
@@ -37,8 +37,8 @@ def _list(arrays):
 
 
 def _run(name, hyper, step, params, grads, *states, mu_product=1.0):
-    return _step.functional_step(_ALGO[name], hyper, step, _list(params), _list(grads),
-                                 tuple(_list(s) for s in states), mu_product)
+    return functional_step(ALGORITHMS[name], hyper, step, _list(params), _list(grads),
+                           tuple(_list(s) for s in states), mu_product)
 
 
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,

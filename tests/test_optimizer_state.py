@@ -129,7 +129,7 @@ def test_get_include_holds_the_public_pxd():
         assert name in text
 
 
-MODULES = ["fastopt", "fastopt._kernels._step", "fastopt.functional", "fastopt.optim.sgd", "fastopt.optim.adagrad",
+MODULES = ["fastopt", "fastopt._kernels.threads", "fastopt.optim.state", "fastopt.functional", "fastopt.optim.sgd", "fastopt.optim.adagrad",
            "fastopt.optim.adadelta", "fastopt.optim.rmsprop", "fastopt.optim.adam",
            "fastopt.optim.adamax", "fastopt.optim.nadam"]
 
