@@ -35,6 +35,8 @@ cdef double read_nonneg(dict group, str key, str what) except? -1.0
 cdef int needed_state(int algo, const Hyper* h) noexcept nogil
 cdef fo_coef make_coef(int algo, const Hyper* h, long long step, bint first,
                        double mu_product) noexcept nogil
+cdef double read_grad_scale(object value) except? -1.0
+cdef void scale_gradients(int algo, fo_coef* c, double grad_scale) noexcept nogil
 cdef double next_mu_product(int algo, const Hyper* h, long long step,
                             double mu_product) noexcept nogil
 cdef str step_range_message(str what, object value, long long low)

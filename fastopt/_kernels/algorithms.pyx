@@ -163,6 +163,37 @@ cdef fo_coef make_coef(int algo, const Hyper* h, long long step, bint first,
     return nadam_coef(&h.nadam, step, mu_product)
 
 
+cdef double read_grad_scale(object value) except? -1.0:
+    """``grad_scale`` as a double: a finite real number >= 0."""
+    cdef double s
+    if isinstance(value, (bool, str, bytes)) or value is None:
+        raise TypeError(f"grad_scale must be a real number, got {value!r}")
+    s = value
+    if not (isfinite(s) and s >= 0.0):
+        raise ValueError(f"grad_scale must be finite and >= 0, got {value!r}")
+    return s
+
+
+cdef void scale_gradients(int algo, fo_coef* c, double grad_scale) noexcept nogil:
+    """Make the kernel multiply every gradient by ``grad_scale``: the kernels compute
+    ``(T)grad_sign * g`` first, and with grad_sign = +-1, ``(T)(grad_sign * s) * g`` is
+    exactly ``grad_sign * ((T)s * g)``: the step on the gradient ``g * T(s)``."""
+    if algo == SGD:
+        c.sgd.grad_sign *= grad_scale
+    elif algo == ADAGRAD:
+        c.adagrad.grad_sign *= grad_scale
+    elif algo == ADADELTA:
+        c.adadelta.grad_sign *= grad_scale
+    elif algo == RMSPROP:
+        c.rmsprop.grad_sign *= grad_scale
+    elif algo == ADAM:
+        c.adam.grad_sign *= grad_scale
+    elif algo == ADAMAX:
+        c.adamax.grad_sign *= grad_scale
+    else:
+        c.nadam.grad_sign *= grad_scale
+
+
 cdef double next_mu_product(int algo, const Hyper* h, long long step,
                             double mu_product) noexcept nogil:
     """NAdam's schedule product after step ``step``, given the product before it."""

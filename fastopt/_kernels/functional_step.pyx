@@ -6,7 +6,8 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport (
-    NADAM, Hyper, Item, make_coef, needed_state, next_mu_product, read_hyper, run_items,
+    NADAM, Hyper, Item, make_coef, needed_state, next_mu_product, read_grad_scale, read_hyper,
+    run_items, scale_gradients,
 )
 from fastopt._kernels.algorithms import STATE_ARRAYS, check_step
 from fastopt._kernels.checks cimport WrittenSpans, check_like, is_float_array, same_layout
@@ -17,17 +18,19 @@ cnp.import_array()
 
 
 def functional_step(int algo, dict hyper, object step, params, grads, states,
-                    double mu_product=1.0):
+                    double mu_product=1.0, grad_scale=1.0):
     """One step of ``algo`` on explicit arrays.
 
     ``params``, ``grads`` and each entry of ``states`` (one per STATE_ARRAYS name, None when
     unused) are equal-length lists.  ``step`` >= 1 is the step number used by the bias
-    corrections.  Returns NAdam's schedule product after the step (None for the others).
+    corrections; every gradient is multiplied by ``grad_scale`` inside the update (not
+    written).  Returns NAdam's schedule product after the step (None for the others).
     """
     cdef Hyper h
     cdef Py_ssize_t n = len(params), i, k, total = 0, n_items = 0
     cdef int needed, j
     cdef long long t
+    cdef double scale
     cdef fo_coef coef
     cdef cnp.ndarray p
     cdef Item* items
@@ -36,6 +39,7 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
     grads = tuple(grads)  # held for the GIL-free kernel: the caller's list may change
     read_hyper(algo, hyper, &h)
     t = check_step(step, "step", 1)
+    scale = read_grad_scale(grad_scale)
     needed = needed_state(algo, &h)
     names = STATE_ARRAYS[algo]
     if len(grads) != n:
@@ -71,6 +75,8 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
     label = lambda k: f"{labels[k][0]} {labels[k][1]}"
     apart.build(written, label)
     coef = make_coef(algo, &h, t, t == 1, mu_product)
+    if scale != 1.0:
+        scale_gradients(algo, &coef, scale)
     items = <Item*>PyMem_Malloc(max(n, 1) * sizeof(Item))
     starts = <Py_ssize_t*>PyMem_Malloc((n + 1) * sizeof(Py_ssize_t))
     try:

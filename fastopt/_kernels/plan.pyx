@@ -26,7 +26,7 @@ from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport (
     ADAGRAD, SGD, STEP_MAX, Hyper, Item, make_coef, needed_state, next_mu_product,
-    read_hyper, read_nonneg, run_items, step_range_message,
+    read_grad_scale, read_hyper, read_nonneg, run_items, scale_gradients, step_range_message,
 )
 from fastopt._kernels.algorithms import STATE_ARRAYS, STATE_SCALARS, state_scalar
 from fastopt._kernels.checks cimport WrittenSpans, check_like, grad_or_none, same_layout
@@ -64,6 +64,8 @@ cdef class StepPlan:
     """
     cdef int algo
     cdef object state
+    cdef tuple keys            # the hyperparameter names every group holds
+    cdef double grad_scale     # of the prepared step
     cdef list groups           # the param group dicts
     cdef Group* info
     cdef Py_ssize_t n_groups, n_params
@@ -82,9 +84,10 @@ cdef class StepPlan:
     cdef object seen_version   # state._version when the slots were last invalidated
     cdef object checked_version
 
-    def __cinit__(self, int algo, object state):
+    def __cinit__(self, int algo, object state, keys):
         self.algo = algo
         self.state = state
+        self.keys = tuple(keys)
         self.groups = []
         self.current = []
         self.held = []
@@ -179,12 +182,15 @@ cdef class StepPlan:
         self.prepared = False
         self.stale = True
 
-    def step(self, grads):
-        """One step of every group: ``grads`` is a tuple with one gradient (or None: skip
-        the parameter) per parameter, in the order of the parameters across groups."""
+    def step(self, groups, tuple grads, grad_scale=1.0):
+        """One step of every group.  ``groups``: the optimizer's ``param_groups``, read
+        now (a group dict or the list may have been replaced since the last step);
+        ``grads``: one gradient (or None: skip the parameter) per parameter, in the order
+        of the parameters across groups; ``grad_scale``: a factor applied to every gradient
+        inside the update (the gradients are not written)."""
         self.enter()
         try:
-            self._prepare(grads)
+            self._prepare(groups, grads, read_grad_scale(grad_scale))
             self._check_unchanged()
             self._sync()
             self._run()
@@ -193,7 +199,7 @@ cdef class StepPlan:
 
     # ------------------------------------------------------------------------- phases
 
-    cdef _prepare(self, tuple grads):
+    cdef _prepare(self, object groups, tuple grads, double grad_scale):
         cdef Py_ssize_t gi, i, k, j, n_items = 0, total = 0, size
         cdef int needed
         cdef Group* G
@@ -202,14 +208,28 @@ cdef class StepPlan:
         cdef cnp.ndarray p, g
         cdef list params
         self.prepared = False
+        self.grad_scale = grad_scale
+        if len(groups) != self.n_groups:
+            raise ValueError(f"param_groups holds {len(groups)} groups but the optimizer has "
+                             f"{self.n_groups}; use add_param_group to add one")
         for gi in range(self.n_groups):
-            group = <dict>self.groups[gi]
+            group = groups[gi]
+            if group is not self.groups[gi]:  # replaced: read it from now on
+                self._replace_group(gi, group)
             G = &self.info[gi]
-            read_hyper(self.algo, group, &G.hyper)
-            if self.algo == ADAGRAD:
-                G.initial_value = read_nonneg(group, "initial_accumulator_value",
-                                              "initial_accumulator_value")
-            if len(group["params"]) != G.n:
+            try:
+                read_hyper(self.algo, <dict>group, &G.hyper)
+                if self.algo == ADAGRAD:
+                    G.initial_value = read_nonneg(<dict>group, "initial_accumulator_value",
+                                                  "initial_accumulator_value")
+                params = (<dict>group)["params"]
+            except KeyError:
+                self._missing_key(gi)
+                raise
+            if type(params) is not list:
+                raise TypeError(f"param_groups[{gi}]['params'] must be a list, "
+                                f"got {type(params).__name__}")
+            if len(params) != G.n:
                 raise ValueError("a param group's 'params' list changed length; "
                                  "use add_param_group to add parameters")
             needed = needed_state(self.algo, &G.hyper)
@@ -222,7 +242,7 @@ cdef class StepPlan:
             self.seen_version = version
         for gi in range(self.n_groups):
             G = &self.info[gi]
-            params = (<dict>self.groups[gi])["params"]
+            params = (<dict>self.groups[gi])["params"]  # (a list: checked when read)
             for i in range(G.n):
                 k = G.first + i
                 p = self._param(params, i, k)
@@ -311,6 +331,8 @@ cdef class StepPlan:
             if (n_coefs == 0 or s.group != prev_group or step != prev_step or
                     s.fresh != prev_fresh or mu != prev_mu):
                 self.coefs[n_coefs] = make_coef(self.algo, &G.hyper, step, s.fresh, mu)
+                if self.grad_scale != 1.0:
+                    scale_gradients(self.algo, &self.coefs[n_coefs], self.grad_scale)
                 n_coefs += 1
                 prev_group, prev_step, prev_fresh, prev_mu = s.group, step, s.fresh, mu
             self.items[j].coef = &self.coefs[n_coefs - 1]
@@ -321,6 +343,22 @@ cdef class StepPlan:
             run_items(self.items, self.starts, self.n_items, self.algo, num_threads())
 
     # ------------------------------------------------------------------------- helpers
+
+    cdef _replace_group(self, Py_ssize_t gi, object group):
+        """Group gi's dict was replaced in param_groups: read the new dict from now on."""
+        if not isinstance(group, dict):
+            raise TypeError(f"param_groups[{gi}] must be a dict, got {type(group).__name__}")
+        self.groups[gi] = group
+        self.stale = True
+
+    cdef _missing_key(self, Py_ssize_t gi):
+        """Raise ValueError naming an entry param group gi lacks (if it does)."""
+        group = self.groups[gi]
+        for key in ("params",) + self.keys:
+            if key not in group:
+                raise ValueError(f"param group {gi} has no {key!r} entry (a param group "
+                                 f"holds 'params' and every hyperparameter: "
+                                 f"{', '.join(self.keys)})")
 
     cdef str _label(self, Py_ssize_t k):
         index, name = self.labels[k]

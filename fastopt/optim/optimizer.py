@@ -55,7 +55,7 @@ class Optimizer:
         check_hyperparameters(self._algo, {**self.defaults, "params": []})
         self._state = StateDict()
         self.param_groups = []
-        self._plan = StepPlan(self._algo, self._state)
+        self._plan = StepPlan(self._algo, self._state, sorted(self.defaults))
         self._n_params = 0
         params = _as_param_list(params, "params")
         if not params:
@@ -110,15 +110,29 @@ class Optimizer:
         self.param_groups.append(group)
         self._n_params += len(params)
 
-    def step(self, grads):
+    def step(self, grads, *, grad_scale=1.0):
         """Update every parameter in place from its gradient.
 
         ``grads``: the gradients in the order of the parameters (across groups), as a list,
         or a single array when there is one parameter.  A ``None`` entry skips its parameter.
-        Everything is checked, and missing state created, before anything is written: on
-        error, no array, state or step counter has changed.  An optimizer is not
-        thread-safe: a step called from another thread while one runs (its kernels release
-        the GIL) raises RuntimeError.
+        ``grad_scale`` (a finite real >= 0, default 1) multiplies every gradient inside the
+        update, without writing the gradients: the step is bit-identical to one on
+        ``g * g.dtype.type(grad_scale)`` (gradient clipping by a global norm passes
+        ``min(1, max_norm / norm)``).  ``param_groups`` is read at every step, so a
+        replaced group dict (or list) takes effect now.  Everything is checked, and missing
+        state created, before anything is written: on error (or an interrupt), no array,
+        state or step counter has changed, in any group.  An optimizer is not thread-safe:
+        a step called from another thread while one runs (its kernels release the GIL)
+        raises RuntimeError.
+
+        Example::
+
+            >>> import numpy as np, fastopt
+            >>> w = np.zeros(2)
+            >>> opt = fastopt.SGD([w], lr=0.1)
+            >>> opt.step([np.array([4.0, -2.0])], grad_scale=0.5)
+            >>> w
+            array([-0.2,  0.1])
         """
         if isinstance(grads, np.ndarray):
             grads = (grads,)
@@ -128,7 +142,25 @@ class Optimizer:
             grads = tuple(_as_param_list(grads, "grads"))
         if len(grads) != self._n_params:
             raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
-        self._plan.step(grads)
+        self._plan.step(self.param_groups, grads, grad_scale)
+
+    def __getstate__(self):
+        """Pickles and copies hold the hyperparameters, the parameters and the state (as
+        torch.optim's do); the step plan is rebuilt from them."""
+        return {"defaults": self.defaults, "param_groups": self.param_groups,
+                "state": self._state}
+
+    def __setstate__(self, saved):
+        self._algo = ALGORITHMS[self._algorithm]
+        self.defaults = saved["defaults"]
+        self._state = StateDict(saved["state"])
+        self.param_groups = []
+        self._plan = StepPlan(self._algo, self._state, sorted(self.defaults))
+        self._n_params = 0
+        for group in saved["param_groups"]:
+            self._plan.add_group(group)
+            self.param_groups.append(group)
+            self._n_params += len(group["params"])
 
     @contextlib.contextmanager
     def _exclusive(self):
