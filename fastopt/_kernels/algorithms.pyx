@@ -166,9 +166,12 @@ cdef fo_coef make_coef(int algo, const Hyper* h, long long step, bint first,
 cdef double read_grad_scale(object value) except? -1.0:
     """``grad_scale`` as a double: a finite real number >= 0."""
     cdef double s
-    if isinstance(value, (bool, str, bytes)) or value is None:
+    if type(value) is float:  # the common case, without the type checks below
+        s = <double>value
+    elif isinstance(value, (bool, str, bytes)) or value is None:
         raise TypeError(f"grad_scale must be a real number, got {value!r}")
-    s = value
+    else:
+        s = value
     if not (isfinite(s) and s >= 0.0):
         raise ValueError(f"grad_scale must be finite and >= 0, got {value!r}")
     return s

@@ -55,6 +55,14 @@ cdef struct Group:         # what the plan keeps per param group
     Py_ssize_t first, n    # its parameters: indices first .. first + n - 1
 
 
+cdef void* _resized(void* p, size_t nbytes) except NULL:
+    """``p`` reallocated to ``nbytes``; on MemoryError ``p`` is left as it was."""
+    cdef void* q = PyMem_Realloc(p, nbytes)
+    if q == NULL:
+        raise MemoryError()
+    return q
+
+
 cdef class StepPlan:
     """Runs the steps of one optimizer (all its param groups) and guards it against
     concurrent use: ``enter``/``leave`` mark it busy for a step, ``load_state_dict`` or
@@ -106,27 +114,11 @@ cdef class StepPlan:
 
     cdef int _grow(self, Py_ssize_t n_groups, Py_ssize_t n_params) except -1:
         """Make room for n_groups groups and n_params parameters (the data kept)."""
-        cdef void* p
-        p = PyMem_Realloc(self.info, max(n_groups, 1) * sizeof(Group))
-        if p == NULL:
-            raise MemoryError()
-        self.info = <Group*>p
-        p = PyMem_Realloc(self.slots, max(n_params, 1) * sizeof(Slot))
-        if p == NULL:
-            raise MemoryError()
-        self.slots = <Slot*>p
-        p = PyMem_Realloc(self.items, max(n_params, 1) * sizeof(Item))
-        if p == NULL:
-            raise MemoryError()
-        self.items = <Item*>p
-        p = PyMem_Realloc(self.starts, (n_params + 1) * sizeof(Py_ssize_t))
-        if p == NULL:
-            raise MemoryError()
-        self.starts = <Py_ssize_t*>p
-        p = PyMem_Realloc(self.coefs, max(n_params, 1) * sizeof(fo_coef))
-        if p == NULL:
-            raise MemoryError()
-        self.coefs = <fo_coef*>p
+        self.info = <Group*>_resized(self.info, max(n_groups, 1) * sizeof(Group))
+        self.slots = <Slot*>_resized(self.slots, max(n_params, 1) * sizeof(Slot))
+        self.items = <Item*>_resized(self.items, max(n_params, 1) * sizeof(Item))
+        self.starts = <Py_ssize_t*>_resized(self.starts, (n_params + 1) * sizeof(Py_ssize_t))
+        self.coefs = <fo_coef*>_resized(self.coefs, max(n_params, 1) * sizeof(fo_coef))
         return 0
 
     def add_group(self, dict group):
