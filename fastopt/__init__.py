@@ -20,7 +20,7 @@ array([-0.1, -0.1, -0.1], dtype=float32)
 import os
 
 from fastopt import functional, problems, reference
-from fastopt._kernels._step import get_num_threads, openmp_enabled, set_num_threads
+from fastopt._kernels.threads import get_num_threads, openmp_enabled, set_num_threads
 from fastopt.optim import (
     SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
 )

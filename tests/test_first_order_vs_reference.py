@@ -5,7 +5,7 @@ import pytest
 
 import fastopt
 from fastopt import functional
-from fastopt._kernels import _step
+from fastopt._kernels import driver
 from first_order_cases import (
     ALGORITHMS, ALL_CASES, ReferenceOptimizer, assert_close, case_id, gradient, gradient_pool,
 )
@@ -25,9 +25,9 @@ def threads():
 @pytest.fixture
 def small_parallel_min():
     """Let tiny steps run on several threads, so shares split arrays at odd places."""
-    before = _step._set_parallel_min(5)
+    before = driver._set_parallel_min(5)
     yield
-    _step._set_parallel_min(before)
+    driver._set_parallel_min(before)
 
 
 def _run(name, kw, params, pools, steps=STEPS, change_lr_at=None):

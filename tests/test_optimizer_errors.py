@@ -215,7 +215,7 @@ def test_functional_rejects_before_writing():
     assert all(np.all(a == 1) for a in p) and all(np.all(a == 0) for a in m)
     with pytest.raises(ValueError, match="max_exp_avg_sq is required"):
         functional.adam_(p, g, m, [np.zeros(4), np.zeros(3)], step=1, amsgrad=True)
-    with pytest.raises(ValueError, match=r"step must be in \[1, 2\*\*62\)"):
+    with pytest.raises(ValueError, match=r"step must be an integer in \[1, 2\*\*62\)"):
         functional.adam_(p, g, m, [np.zeros(4), np.zeros(3)], step=0)
     with pytest.raises(ValueError, match="got 2 parameters but 1 gradients"):
         functional.sgd_(p, g[:1], step=1)

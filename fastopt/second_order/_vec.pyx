@@ -23,7 +23,7 @@ from libc.math cimport isfinite
 from libc.stddef cimport ptrdiff_t
 from libc.stdlib cimport free, malloc
 
-from fastopt._kernels._step import get_num_threads
+from fastopt._kernels.threads import get_num_threads
 
 cnp.import_array()
 
