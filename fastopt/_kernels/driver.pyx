@@ -1,0 +1,72 @@
+"""The parallel driver: one split of a joint index space into per-thread shares.
+
+See ``driver.pxd`` for the layout.  :func:`run_work` decides the team size and
+:func:`_run_parallel` holds the one parallel region; everything else runs on the calling
+thread.  ``_set_parallel_min`` is a testing hook.
+"""
+from cython.parallel cimport parallel
+
+from fastopt._kernels._coef cimport omp_get_num_threads, omp_get_thread_num
+
+# Below this many elements per thread work stays on fewer threads: starting a parallel
+# region costs a few microseconds, about what a thread needs for this many Adam elements.
+PARALLEL_MIN = 1 << 15
+cdef Py_ssize_t _parallel_min = PARALLEL_MIN
+
+
+def _set_parallel_min(Py_ssize_t n):
+    """Testing hook: set the per-thread element minimum below which work stays on fewer
+    threads; returns the previous value."""
+    global _parallel_min
+    old, _parallel_min = _parallel_min, max(n, 1)
+    return old
+
+
+cdef Py_ssize_t parallel_min() noexcept nogil:
+    return _parallel_min
+
+
+cdef Py_ssize_t share_start(Py_ssize_t total, int k, int nt) noexcept nogil:
+    if k >= nt:
+        return total
+    return (total // nt * k + (total % nt) * k // nt) & ~(<Py_ssize_t>15)
+
+
+cdef void run_range(const Work* work, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    cdef const Py_ssize_t* starts = work.starts
+    cdef Py_ssize_t left = 0, right = work.n_items - 1, mid, i, a, b
+    if lo >= hi:
+        return
+    while left < right:  # first item that ends after lo
+        mid = (left + right) // 2
+        if starts[mid + 1] <= lo:
+            left = mid + 1
+        else:
+            right = mid
+    i = left
+    while i < work.n_items and starts[i] < hi:
+        a = max(lo, starts[i]) - starts[i]
+        b = min(hi, starts[i + 1]) - starts[i]
+        if b > a:
+            work.run_piece(work.job, i, a, b)
+        i += 1
+
+
+cdef void _run_parallel(const Work* work, Py_ssize_t total, int t) noexcept nogil:
+    """The parallel region: thread k of the team runs share k."""
+    cdef int tid, nt
+    with parallel(num_threads=t):
+        tid = omp_get_thread_num()
+        nt = omp_get_num_threads()
+        run_range(work, share_start(total, tid, nt), share_start(total, tid + 1, nt))
+
+
+cdef void run_work(const Work* work, int n_threads) noexcept nogil:
+    cdef Py_ssize_t total = work.starts[work.n_items]
+    cdef int t = n_threads
+    if t > total // _parallel_min:
+        t = <int>(total // _parallel_min)
+    if t <= 1:
+        run_range(work, 0, total)
+    else:
+        _run_parallel(work, total, t)
