@@ -121,8 +121,8 @@ def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinit
     returns the norm before clipping.
 
     The factor of :func:`clip_grad_norm` is applied in the optimizer's own pass
-    (``optimizer.step(grads, grad_scale=factor)``, the same result as stepping with
-    ``g * np.float32(factor)``); when no clipping is needed (factor 1) it is a plain
+    (``optimizer.step(grads, grad_scale=factor)``: the same result as stepping with
+    ``g * g.dtype.type(factor)``); when no clipping is needed (factor 1) it is a plain
     ``optimizer.step(grads)``.  ``optimizer``: any fastopt optimizer, or one with schedules
     (:func:`fastopt.schedules.attach`).  The gradients are not written.
 

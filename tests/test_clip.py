@@ -227,7 +227,7 @@ def test_step_clipped_equals_stepping_with_prescaled_gradients_and_leaves_grads(
         norm, factor = clip.clip_grad_norm(g, 0.5)
         assert factor < 1.0
         assert clip.step_clipped(o1, g, max_norm=0.5) == norm
-        o2.step([x * np.float32(factor) for x in g])
+        o2.step([x * x.dtype.type(factor) for x in g])
         for x, c in zip(g, copies):
             np.testing.assert_array_equal(x, c)
     for a, b in zip(p1, p2):
@@ -245,6 +245,6 @@ def test_step_clipped_passes_through_a_scheduled_optimizer():
         _, factor = clip.clip_grad_norm(g, 0.1)
         clip.step_clipped(o1, g, 0.1)
         o2.param_groups[0]["lr"] = 0.5 * math.exp(-0.2 * t)
-        o2.step([x * np.float32(factor) for x in g])
+        o2.step([x * x.dtype.type(factor) for x in g])
     for a, b in zip(p1, p2):
         np.testing.assert_array_equal(a, b)

@@ -306,7 +306,7 @@ def test_max_norm_clips_each_step_to_the_global_norm():
     def grad(params, Xb, yb):
         return 0.0, [np.array([3.0, 4.0, 0.0])]
     fit(fastopt.SGD([w], lr=1.0), grad, X, y, epochs=2, max_norm=1.0)
-    f = np.float32(1.0 / (5.0 + 1e-6))
+    f = 1.0 / (5.0 + 1e-6)
     np.testing.assert_array_equal(w, -2 * (np.array([3.0, 4.0, 0.0]) * f))
 
 
