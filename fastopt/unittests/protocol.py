@@ -15,9 +15,9 @@ categories (colours of the grid), checked in this order:
 =================  ======  ===========================================================
 category           colour  when
 =================  ======  ===========================================================
-``diverged``       red     half or more of the repetitions diverged, or the median did
+``diverged``       red     more than half of the repetitions diverged, or the median did
 ``poor``           orange  normalised <= 0.1
-``partly diverged`` violet  some (fewer than half) repetitions diverged
+``partly diverged`` violet  some (at most half) repetitions diverged
 ``unstable``       yellow  more than 25% of the repetitions are poor (normalised < 0.1)
 ``excellent``      blue    normalised > 2
 ``good``           green   otherwise: within a factor 2 of tuned SGD, or better
@@ -69,7 +69,7 @@ def categorise(finals, diverged, f_init, f_best):
 
 def _medians(finals, diverged):
     """Median over the repetitions (axis 1) of the runs that did not diverge; inf where
-    half or more diverged."""
+    more than half diverged."""
     ok = ~diverged & np.isfinite(finals)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
