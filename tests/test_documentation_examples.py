@@ -1,8 +1,8 @@
 """Every ```python block of README.md and docs/*.md runs as written, in a fresh process.
 
-A block that imports an optional package (SciPy, torch, matplotlib) is skipped when that
-package is missing.  The process runs in the repository root, so it imports the checkout's
-fastopt."""
+A block that imports an optional package (SciPy, torch, matplotlib, scikit-learn, tqdm) is
+skipped when that package is missing.  The process runs in the repository root, so it
+imports the checkout's fastopt."""
 import glob
 import importlib.util
 import os
@@ -13,7 +13,7 @@ import sys
 import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-OPTIONAL = ("scipy", "torch", "matplotlib")
+OPTIONAL = ("scipy", "torch", "matplotlib", "sklearn", "tqdm")
 FILES = [os.path.join(ROOT, "README.md")] + sorted(glob.glob(os.path.join(ROOT, "docs", "*.md")))
 
 
