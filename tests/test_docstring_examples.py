@@ -2,7 +2,8 @@
 
 The modules are found by walking the installed package (compiled extensions included), so a
 new module's examples run without being listed here.  A module whose examples import an
-optional package (SciPy, matplotlib, torch) is skipped when that package is missing.
+optional package (SciPy, matplotlib, torch, scikit-learn, tqdm) is skipped when that
+package is missing.
 """
 import doctest
 import importlib
@@ -14,7 +15,7 @@ import pytest
 
 import fastopt
 
-OPTIONAL = ("scipy", "matplotlib", "torch")
+OPTIONAL = ("scipy", "matplotlib", "torch", "sklearn", "tqdm")
 FLAGS = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
 
 

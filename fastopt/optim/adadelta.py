@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class Adadelta(Optimizer):
     r"""Adadelta (Zeiler, 2012): steps scaled by the ratio of running RMS of past updates
     and of gradients.  The same update as ``torch.optim.Adadelta``::
@@ -12,12 +14,12 @@ class Adadelta(Optimizer):
         p  <- p - lr * u
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): scale of the update (default 1.0).
         rho (float): decay of the running averages, in [0, 1) (default 0.9).
         eps (float): added inside both square roots (default 1e-6).
         weight_decay (float): L2 penalty (default 0).
-        maximize (bool): maximize the objective instead of minimizing it.
+        {maximize_doc}
 
     Example::
 

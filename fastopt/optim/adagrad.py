@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class Adagrad(Optimizer):
     r"""Adagrad (Duchi, Hazan & Singer, 2011): per-coordinate steps shrinking with the
     sum of squared gradients.  The same update as ``torch.optim.Adagrad``::
@@ -11,13 +13,13 @@ class Adagrad(Optimizer):
         p    <- p - clr * g / (sqrt(s) + eps)
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): learning rate (default 1e-2).
         lr_decay (float): learning-rate decay (default 0).
         weight_decay (float): L2 penalty (default 0).
         initial_accumulator_value (float): starting value of the sum s (default 0).
         eps (float): added to the denominator (default 1e-10).
-        maximize (bool): maximize the objective instead of minimizing it.
+        {maximize_doc}
 
     Example::
 

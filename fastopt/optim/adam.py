@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class Adam(Optimizer):
     r"""Adam (Kingma & Ba, 2015), with the AMSGrad variant (Reddi, Kale & Kumar, 2018) and
     optional decoupled weight decay (AdamW).  The same update as ``torch.optim.Adam``::
@@ -19,13 +21,13 @@ class Adam(Optimizer):
     per element.
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): learning rate (default 1e-3).
         betas (tuple[float, float]): decay rates of m and v, each in [0, 1) (default (0.9, 0.999)).
         eps (float): added to the denominator (default 1e-8).
         weight_decay (float): weight decay (default 0).
         amsgrad (bool): use the running maximum of v (AMSGrad) (default False).
-        maximize (bool): maximize the objective instead of minimizing it (default False).
+        {maximize_doc}
         decoupled_weight_decay (bool): decay the weights directly (AdamW) (default False).
 
     Example::

@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class Adamax(Optimizer):
     r"""Adamax (Kingma & Ba, 2015, section 7.1): Adam with the infinity norm in place of
     the second moment.  The same update as ``torch.optim.Adamax``::
@@ -11,12 +13,12 @@ class Adamax(Optimizer):
         p  <- p - lr / (1 - beta1^t) * m / u
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): learning rate (default 2e-3).
         betas (tuple[float, float]): decay rates of m and u, each in [0, 1) (default (0.9, 0.999)).
         eps (float): added to |g| (default 1e-8).
         weight_decay (float): L2 penalty (default 0).
-        maximize (bool): maximize the objective instead of minimizing it.
+        {maximize_doc}
 
     Example::
 

@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class NAdam(Optimizer):
     r"""NAdam (Dozat, 2016): Adam with Nesterov momentum and a warming-up momentum schedule.
     The same update as ``torch.optim.NAdam``::
@@ -17,14 +19,14 @@ class NAdam(Optimizer):
     The state holds ``step`` and ``mu_product`` (= P_t) per parameter, as in PyTorch.
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): learning rate (default 2e-3).
         betas (tuple[float, float]): decay rates of m and v, each in [0, 1) (default (0.9, 0.999)).
         eps (float): added to the denominator (default 1e-8).
         weight_decay (float): weight decay (default 0).
         momentum_decay (float): psi of the momentum schedule (default 4e-3).
         decoupled_weight_decay (bool): decay the weights directly, as AdamW does (NAdamW).
-        maximize (bool): maximize the objective instead of minimizing it.
+        {maximize_doc}
 
     Example::
 

@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class RMSprop(Optimizer):
     r"""RMSprop (Hinton, 2012): steps divided by a running RMS of the gradient.  The same
     update as ``torch.optim.RMSprop``::
@@ -13,14 +15,14 @@ class RMSprop(Optimizer):
         otherwise:                                  p <- p - lr * g / r
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): learning rate (default 1e-2).
         alpha (float): smoothing constant, in [0, 1) (default 0.99).
         eps (float): added to the denominator (default 1e-8).
         weight_decay (float): L2 penalty (default 0).
         momentum (float): momentum factor (default 0).
         centered (bool): normalize by an estimate of the gradient's variance.
-        maximize (bool): maximize the objective instead of minimizing it.
+        {maximize_doc}
 
     Example::
 

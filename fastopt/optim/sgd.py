@@ -1,6 +1,8 @@
+from fastopt.optim._docs import fill_args
 from fastopt.optim.optimizer import Optimizer
 
 
+@fill_args
 class SGD(Optimizer):
     r"""Stochastic gradient descent with optional momentum and Nesterov momentum.
 
@@ -15,13 +17,13 @@ class SGD(Optimizer):
         p  <- p - lr * g
 
     Args:
-        params: an array, a list of arrays, or a list of param-group dicts.
+        {params_doc}
         lr (float): learning rate (default 1e-3).
         momentum (float): momentum factor (default 0).
         dampening (float): dampening of the momentum (default 0).
         weight_decay (float): L2 penalty (default 0).
         nesterov (bool): Nesterov momentum; needs momentum > 0 and dampening == 0.
-        maximize (bool): maximize the objective instead of minimizing it.
+        {maximize_doc}
 
     Example::
 
