@@ -72,7 +72,7 @@ def build_parser():
                    help="a short run (under a minute): "
                         f"{', '.join(QUICK_ALGORITHMS)} at {' and '.join(QUICK_SIZES)} float32 "
                         "elements")
-    p.add_argument("--suite", choices=["first-order", "second-order", "all"],
+    p.add_argument("--suite", choices=["first-order", "second-order", "torch", "all"],
                    default="first-order", help="which suite to run (default: first-order)")
     p.add_argument("--json", metavar="FILE", help="also write every measured row to FILE")
     p.add_argument("--plot", metavar="FILE",
@@ -433,6 +433,12 @@ def main(argv=None):
         if args.plot:
             second_order.plot_profile(rows2, args.plot)
             print(f"\nperformance profile written to {args.plot}")
+    if args.suite == "torch":
+        from fastopt.benchmarks import torch_suite
+        rows3 = torch_suite.collect(args.quick)
+        print("\nfastopt.torch against torch.optim (median, interleaved)\n")
+        print(torch_suite.format_table(rows3))
+        out["torch"] = rows3
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=_json_default)

@@ -1,0 +1,383 @@
+"""The step shared by fastopt.torch's first-order optimizers.
+
+Each class subclasses its ``torch.optim`` counterpart (signature, defaults, constructor checks,
+``__setstate__``, ``state_dict``/``load_state_dict``, hooks and ``zero_grad`` are torch's) and
+replaces ``step``: every param group becomes one call of the matching
+:mod:`fastopt.functional` function -- one fused, GIL-released, multithreaded pass over all
+the group's tensors -- on zero-copy ``tensor.numpy()`` views of the parameters, gradients and
+state.  Nothing is cached between steps: tensors, group values and state are read anew each
+time, so schedulers, ``load_state_dict`` and swapped tensors just work.
+
+A step is checked in full before anything is written: the group values (with torch's
+messages), every parameter, gradient and state tensor, and -- when a step takes more than one
+kernel call -- that no written tensor shares memory with another or with a gradient.  Only
+then is missing state created (with torch's keys, dtypes and initial values) and the kernels
+run.  Parameters of one group whose ``step`` counts differ (a parameter added later, a
+checkpoint) take one call per distinct count.
+"""
+import math
+import numbers
+
+import torch
+
+from fastopt import functional as F
+from fastopt.torch._checks import (
+    check_disjoint, check_grad, check_param, check_state_tensor, tensor_name,
+)
+
+
+def _scalar_dtype():
+    """The dtype torch keeps ``step`` and ``mu_product`` in (torch.optim's rule)."""
+    return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
+
+
+def _real(group, key):
+    v = group[key]
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1:
+            raise ValueError(f"Tensor {key} must be 1-element")
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{key} must be a real number, got {v!r}")
+    return float(v)
+
+
+def _nonneg(group, key, what):
+    v = _real(group, key)
+    if not v >= 0.0:                       # also rejects NaN
+        raise ValueError(f"Invalid {what}: {group[key]}")
+    return v
+
+
+def _flag(group, key):
+    v = group[key]
+    if not isinstance(v, bool):
+        raise TypeError(f"{key} must be a bool, got {v!r}")
+    return v
+
+
+def _betas(group):
+    betas = group["betas"]
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+    out = []
+    for i in range(2):
+        b = _real({"beta": betas[i]}, "beta")
+        if not 0.0 <= b < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
+        out.append(b)
+    return out
+
+
+def _common(group):
+    return dict(lr=_nonneg(group, "lr", "learning rate"),
+                weight_decay=_nonneg(group, "weight_decay", "weight_decay value"),
+                maximize=_flag(group, "maximize"))
+
+
+def sgd_hyper(group):
+    h = _common(group)
+    h["momentum"] = _nonneg(group, "momentum", "momentum value")
+    h["dampening"] = _real(group, "dampening")
+    if not math.isfinite(h["dampening"]):
+        raise ValueError(f"Invalid dampening value: {group['dampening']}")
+    h["nesterov"] = _flag(group, "nesterov")
+    if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
+        raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+    return h
+
+
+def adagrad_hyper(group):
+    h = _common(group)
+    h["lr_decay"] = _nonneg(group, "lr_decay", "lr_decay value")
+    h["eps"] = _nonneg(group, "eps", "epsilon value")
+    _nonneg(group, "initial_accumulator_value", "initial_accumulator_value value")
+    return h
+
+
+def adadelta_hyper(group):
+    h = _common(group)
+    h["rho"] = _real(group, "rho")
+    if not 0.0 <= h["rho"] < 1.0:          # fastopt's kernel needs rho < 1 (torch: <= 1)
+        raise ValueError(f"Invalid rho value: {group['rho']} (fastopt.torch.Adadelta needs "
+                         "0 <= rho < 1)")
+    h["eps"] = _nonneg(group, "eps", "epsilon value")
+    return h
+
+
+def rmsprop_hyper(group):
+    h = _common(group)
+    h["alpha"] = _nonneg(group, "alpha", "alpha value")
+    h["eps"] = _nonneg(group, "eps", "epsilon value")
+    h["momentum"] = _nonneg(group, "momentum", "momentum value")
+    h["centered"] = _flag(group, "centered")
+    return h
+
+
+def adam_hyper(group):
+    h = _common(group)
+    h["beta1"], h["beta2"] = _betas(group)
+    h["eps"] = _nonneg(group, "eps", "epsilon value")
+    h["amsgrad"] = _flag(group, "amsgrad")
+    h["decoupled_weight_decay"] = _flag(group, "decoupled_weight_decay")
+    return h
+
+
+def adamax_hyper(group):
+    h = _common(group)
+    h["beta1"], h["beta2"] = _betas(group)
+    h["eps"] = _nonneg(group, "eps", "epsilon value")
+    return h
+
+
+def nadam_hyper(group):
+    h = _common(group)
+    h["beta1"], h["beta2"] = _betas(group)
+    h["eps"] = _nonneg(group, "eps", "epsilon value")
+    h["momentum_decay"] = _nonneg(group, "momentum_decay", "momentum_decay value")
+    h["decoupled_weight_decay"] = _flag(group, "decoupled_weight_decay")
+    return h
+
+
+def _zeros(p, group):
+    return torch.zeros_like(p, memory_format=torch.contiguous_format)
+
+
+def _accumulator(p, group):
+    return torch.full_like(p, group["initial_accumulator_value"],
+                           memory_format=torch.contiguous_format)
+
+
+def _step0(p, group):
+    return torch.tensor(0.0, dtype=_scalar_dtype())
+
+
+def _mu0(p, group):
+    return torch.tensor(1.0, dtype=_scalar_dtype())
+
+
+class Algorithm:
+    """How one torch.optim algorithm maps onto its fastopt.functional function.
+
+    ``arrays(h)``: the functional's state arguments in order, each the state key (None for an
+    argument these options leave unused); ``scalars``: the 0-d state kept per parameter
+    (torch's ``step``, NAdam's ``mu_product``) with its initial value; ``init``: how torch
+    initializes each state array."""
+
+    def __init__(self, name, function, hyper, arrays, scalars, init=None):
+        self.name, self.function, self.hyper = name, function, hyper
+        self.arrays, self.scalars = arrays, scalars
+        self.init = init or {}
+
+    def initial(self, key, p, group):
+        return self.init.get(key, _zeros)(p, group)
+
+
+ALGORITHMS = {
+    "sgd": Algorithm("sgd", F.sgd_, sgd_hyper,
+                     lambda h: ("momentum_buffer" if h["momentum"] != 0 else None,), ()),
+    "adagrad": Algorithm("adagrad", F.adagrad_, adagrad_hyper, lambda h: ("sum",),
+                         (("step", _step0),), {"sum": _accumulator}),
+    "adadelta": Algorithm("adadelta", F.adadelta_, adadelta_hyper,
+                          lambda h: ("square_avg", "acc_delta"), (("step", _step0),)),
+    "rmsprop": Algorithm("rmsprop", F.rmsprop_, rmsprop_hyper,
+                         lambda h: ("square_avg",
+                                    "momentum_buffer" if h["momentum"] > 0 else None,
+                                    "grad_avg" if h["centered"] else None),
+                         (("step", _step0),)),
+    "adam": Algorithm("adam", F.adam_, adam_hyper,
+                      lambda h: ("exp_avg", "exp_avg_sq",
+                                 "max_exp_avg_sq" if h["amsgrad"] else None),
+                      (("step", _step0),)),
+    "adamax": Algorithm("adamax", F.adamax_, adamax_hyper, lambda h: ("exp_avg", "exp_inf"),
+                        (("step", _step0),)),
+    "nadam": Algorithm("nadam", F.nadam_, nadam_hyper, lambda h: ("exp_avg", "exp_avg_sq"),
+                       (("step", _step0), ("mu_product", _mu0))),
+}
+
+
+def _step_count(value, what):
+    """The number of steps taken so far, from torch's ``step`` state (tensor or number)."""
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"state['step'] of {what} has {value.numel()} elements")
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"state['step'] of {what} is {value!r}, not a number")
+    if not (value >= 0 and float(value).is_integer()):
+        raise ValueError(f"state['step'] of {what} is {value!r}, not a count of steps")
+    return int(value)
+
+
+def nadam_mu(beta1, momentum_decay, step):
+    """NAdam's momentum schedule mu_t, in the arithmetic of torch.optim.NAdam."""
+    return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+
+
+class _Call:
+    """One kernel call: the parameters of a group that share a step count."""
+
+    __slots__ = ("step", "params", "grads", "states", "steps", "mus")
+
+    def __init__(self, step, n_states):
+        self.step = step
+        self.params, self.grads = [], []
+        self.states = [[] for _ in range(n_states)]
+        self.steps, self.mus = [], []
+
+
+class FastoptStep:
+    """Mixin put before a torch.optim class: fastopt's ``step`` and stricter group checks.
+
+    ``_algorithm`` names the entry of :data:`ALGORITHMS`.
+    """
+
+    _algorithm = None
+
+    # torch.optim sets this for fused=True, and torch.amp.GradScaler then hands the step
+    # its scale instead of unscaling the gradients; fastopt's kernels take no scale.
+    _step_supports_amp_scaling = property(lambda self: False, lambda self, value: None)
+
+    def add_param_group(self, param_group):
+        """torch.optim's ``add_param_group``, then the new group's options and parameters are
+        checked; a group fastopt cannot step is removed again and the error raised."""
+        super().add_param_group(param_group)
+        gi = len(self.param_groups) - 1
+        try:
+            group = self.param_groups[gi]
+            self._check_options(group)
+            for i, p in enumerate(group["params"]):
+                check_param(p, tensor_name(gi, i))
+        except Exception:
+            self.param_groups.pop()
+            raise
+
+    def _check_options(self, group):
+        """The group's values as the functional's keyword arguments; ValueError/TypeError
+        for a value torch would reject or a flag fastopt does not implement."""
+        cls = type(self).__name__
+        if group.get("differentiable", False):
+            raise ValueError(f"fastopt.torch.{cls} does not support differentiable=True "
+                             f"(autograd through the step); use torch.optim.{cls}")
+        if group.get("capturable", False):
+            raise ValueError(f"fastopt.torch.{cls} does not support capturable=True (CUDA "
+                             f"graph capture); use torch.optim.{cls}")
+        for key in ("foreach", "fused"):
+            v = group.get(key)
+            if v is not None and not isinstance(v, bool):
+                raise TypeError(f"{key} must be None or a bool, got {v!r}")
+        if group.get("foreach") and group.get("fused"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        return ALGORITHMS[self._algorithm].hyper(group)
+
+    def _prepare(self):
+        """Check everything a step touches and list its kernel calls; writes nothing.
+
+        Returns ``(calls, created)``: per group ``(hyper, [_Call])``, and the state entries
+        to create ``(state dict or None, param, key, tensor)`` once all checks passed."""
+        algo = ALGORITHMS[self._algorithm]
+        if getattr(self, "grad_scale", None) is not None or \
+                getattr(self, "found_inf", None) is not None:
+            raise RuntimeError("fastopt.torch optimizers take no grad_scale/found_inf; let "
+                               "torch.amp.GradScaler unscale the gradients")
+        plan, created, written, read = [], [], [], []
+        for gi, group in enumerate(self.param_groups):
+            hyper = self._check_options(group)
+            keys = algo.arrays(hyper)
+            calls = {}
+            for i, p in enumerate(group["params"]):
+                if p.grad is None:
+                    continue
+                what = tensor_name(gi, i)
+                check_param(p, what)
+                grad = check_grad(p.grad, p, what)
+                state = self.state.get(p)
+                fresh = not state
+                if fresh:
+                    state = None
+                scalars = []
+                for key, init in algo.scalars:      # torch's key order: these first
+                    t = None if fresh else state.get(key)
+                    if t is None:
+                        t = init(p, group)
+                        created.append((state, p, key, t))
+                    elif not (isinstance(t, torch.Tensor) and t.numel() == 1
+                              and t.is_floating_point() and t.device.type == "cpu"):
+                        raise TypeError(f"state[{key!r}] of {what} is {t!r}; expected a "
+                                        "one-element CPU float tensor")
+                    scalars.append(t)
+                arrays, new_buffer = [], False
+                for key in keys:
+                    if key is None:
+                        arrays.append(None)
+                        continue
+                    t = None if fresh else state.get(key)
+                    if t is None:
+                        t = algo.initial(key, p, group)
+                        created.append((state, p, key, t))
+                        new_buffer = True
+                    else:
+                        check_state_tensor(t, p, key, what)
+                    arrays.append(t)
+                if algo.name == "sgd":      # torch: a new buffer starts as the gradient
+                    count = 0 if new_buffer else 1
+                    key = (count + 1,)
+                else:
+                    count = _step_count(scalars[0], what)
+                    if count + 1 >= 2 ** 62:
+                        raise ValueError(f"state['step'] of {what} is too large")
+                    key = (count + 1,) + tuple(float(s) for s in scalars[1:])
+                call = calls.get(key)
+                if call is None:
+                    call = calls[key] = _Call(count + 1, len(keys))
+                call.params.append(p)
+                call.grads.append(grad)
+                for k, t in enumerate(arrays):
+                    call.states[k].append(t)
+                if scalars:
+                    call.steps.append(scalars[0])
+                    call.mus.extend(scalars[1:])
+                written.append((p, what))
+                read.append((grad, f"the gradient of {what}"))
+                written.extend((t, f"state[{k!r}] of {what}")
+                               for k, t in zip(keys, arrays) if t is not None)
+            plan.append((hyper, list(calls.values())))
+        if sum(len(c) for _, c in plan) > 1:   # a single call is checked by the kernel
+            check_disjoint(written, read)
+        return plan, created
+
+    def _run(self, hyper, call):
+        algo = ALGORITHMS[self._algorithm]
+        params = [p.detach().numpy() for p in call.params]
+        grads = [g.detach().numpy() for g in call.grads]
+        states = [None if not s or s[0] is None else [t.numpy() for t in s]
+                  for s in call.states]
+        extra = {}
+        if algo.name == "nadam":
+            # torch multiplies mu_product in its own (scalar) dtype and uses that rounded
+            # product; the kernel forms mu_product * mu itself, so it gets product / mu.
+            mu = nadam_mu(hyper["beta1"], hyper["momentum_decay"], call.step)
+            product = float(call.mus[0] * mu)
+            extra["mu_product"] = product / mu if mu != 0 else 0.0
+        algo.function(params, grads, *states, step=call.step, **hyper, **extra)
+        for t in call.mus:
+            t.mul_(mu)
+        if call.steps:
+            torch._foreach_add_(call.steps, 1.0)
+
+    def step(self, closure=None):
+        """One step of every param group; returns the closure's loss (None without one).
+
+        ``closure`` (optional) re-evaluates the model and returns the loss; it runs with
+        gradients enabled before the update."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        plan, created = self._prepare()
+        for state, p, key, t in created:
+            (self.state[p] if state is None else state)[key] = t
+        for hyper, calls in plan:
+            for call in calls:
+                self._run(hyper, call)
+        return loss
