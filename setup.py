@@ -73,6 +73,11 @@ class BuildExt(build_ext):
         super().build_extensions()
 
 
+# C sources compiled into one extension besides its .pyx (the thread pool lives in exactly
+# one extension, so a process has one pool; the others bind to it through a capsule).
+EXTRA_SOURCES = {"fastopt._pool": [os.path.join("src", "fastopt", "pool.c")]}
+
+
 def extensions():
     exts = []
     for pyx in sorted(glob(os.path.join("fastopt", "**", "*.pyx"), recursive=True)):
@@ -80,7 +85,7 @@ def extensions():
         exts.append(
             Extension(
                 name,
-                [pyx],
+                [pyx] + EXTRA_SOURCES.get(name, []),
                 include_dirs=[numpy.get_include(), "src"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
             )

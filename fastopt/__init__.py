@@ -9,7 +9,18 @@ see :func:`get_include`).
 import os
 
 from fastopt import functional, problems, reference
-from fastopt._kernels._step import get_num_threads, openmp_enabled, set_num_threads
+from fastopt import _pool
+from fastopt._kernels import _step
+from fastopt._kernels._step import openmp_enabled
+from fastopt._pool import get_num_threads
+
+
+def set_num_threads(n):
+    _pool.set_num_threads(n)
+    _step.set_num_threads(n)
+
+
+set_num_threads.__doc__ = _pool.set_num_threads.__doc__
 from fastopt.optim import (
     SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
 )
@@ -17,6 +28,9 @@ from fastopt.second_order import OptimizeResult, minimize
 from fastopt import scipy  # noqa: E402  (the adapter; imports SciPy only when called)
 
 __version__ = "0.1.0"
+
+from fastopt import _threadpoolctl  # noqa: E402
+_threadpoolctl.register()
 
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",
            "Optimizer", "RMSprop", "functional", "reference", "get_include", "get_num_threads",
