@@ -80,7 +80,11 @@ EXTRA_SOURCES = {"fastopt._pool": [os.path.join("src", "fastopt", "pool.c")]}
 
 def extensions():
     exts = []
-    for pyx in sorted(glob(os.path.join("fastopt", "**", "*.pyx"), recursive=True)):
+    sources = sorted(glob(os.path.join("fastopt", "**", "*.pyx"), recursive=True))
+    if not sources:             # never build a package without its kernels
+        raise RuntimeError("fastopt: no fastopt/**/*.pyx found in " + os.getcwd()
+                           + ": the source tree is incomplete (see MANIFEST.in)")
+    for pyx in sources:
         name = os.path.splitext(pyx)[0].replace(os.sep, ".")
         exts.append(
             Extension(

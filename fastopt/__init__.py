@@ -1,26 +1,26 @@
 """fastopt: fused, multithreaded optimizer kernels for NumPy arrays.
 
-First-order optimizers with PyTorch's names and defaults (``fastopt.Adam``, ``fastopt.SGD``,
-...), each step one fused, GIL-released, OpenMP-parallel pass over all arrays; a stateless
-functional layer (:mod:`fastopt.functional`) and its NumPy reference
-(:mod:`fastopt.reference`); and a C-level API for Cython (``fastopt/_kernels/first_order.pxd``,
-see :func:`get_include`).
+* First-order optimizers with PyTorch's names and defaults (``fastopt.Adam``, ``fastopt.SGD``,
+  ...): a step updates the arrays of each param group in one fused, GIL-released,
+  OpenMP-parallel pass, in place, with results that do not depend on the thread count.
+* :mod:`fastopt.functional`: the same steps on explicit arrays, without an optimizer object;
+  :mod:`fastopt.reference`: their plain NumPy reference, the test oracle.
+* :func:`fastopt.minimize`: L-BFGS, Newton, Hessian-free and nonlinear CG behind SciPy's
+  ``minimize`` signature (:mod:`fastopt.second_order`); :mod:`fastopt.scipy` plugs them into
+  ``scipy.optimize.minimize``; :mod:`fastopt.problems` is the test-problem bank.
+* A C-level API for Cython (``fastopt/_kernels/first_order.pxd``, see :func:`get_include`).
+
+>>> import numpy as np, fastopt
+>>> w = np.zeros(3, np.float32)
+>>> opt = fastopt.SGD([w], lr=0.1)
+>>> opt.step([np.ones(3, np.float32)])
+>>> w
+array([-0.1, -0.1, -0.1], dtype=float32)
 """
 import os
 
 from fastopt import functional, problems, reference
-from fastopt import _pool
-from fastopt._kernels import _step
-from fastopt._kernels._step import openmp_enabled
-from fastopt._pool import get_num_threads
-
-
-def set_num_threads(n):
-    _pool.set_num_threads(n)
-    _step.set_num_threads(n)
-
-
-set_num_threads.__doc__ = _pool.set_num_threads.__doc__
+from fastopt._kernels.threads import get_num_threads, openmp_enabled, set_num_threads
 from fastopt.optim import (
     SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
 )
@@ -32,10 +32,10 @@ __version__ = "0.1.0"
 from fastopt import _threadpoolctl  # noqa: E402
 _threadpoolctl.register()
 
+# fastopt.scipy is left out: ``from fastopt import *`` would shadow SciPy's own package
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",
            "Optimizer", "RMSprop", "functional", "reference", "get_include", "get_num_threads",
-           "set_num_threads", "openmp_enabled", "minimize", "OptimizeResult", "problems",
-           "scipy"]
+           "set_num_threads", "openmp_enabled", "minimize", "OptimizeResult", "problems"]
 
 
 def get_include():

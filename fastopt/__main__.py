@@ -1,4 +1,5 @@
-"""``python -m fastopt <command>``.  Commands: ``bench`` (see ``python -m fastopt bench -h``)."""
+"""``python -m fastopt <command>``.  Commands: ``bench``, ``unittests``, ``plot``, ``learn``
+(see ``python -m fastopt <command> -h``)."""
 import sys
 
 USAGE = """usage: python -m fastopt <command> [options]
@@ -6,6 +7,12 @@ USAGE = """usage: python -m fastopt <command> [options]
 commands:
   bench    benchmark fastopt against NumPy, PyTorch and the bandwidth bound
            (python -m fastopt bench --quick; python -m fastopt bench -h for its options)
+  unittests  the unit tests for stochastic optimization (Schaul et al. 2014) on every
+           optimizer (python -m fastopt unittests --quick)
+  plot     optimizer paths over a 2-D function's contours, PNG or GIF (needs matplotlib)
+           (python -m fastopt plot --function beale --out beale.png)
+  learn    a learned LSTM optimizer (Andrychowicz et al. 2016) vs fastopt's, on quadratics
+           (python -m fastopt learn compare; python -m fastopt learn train needs torch)
 """
 
 
@@ -18,6 +25,15 @@ def main(argv=None):
     if command == "bench":
         from fastopt.benchmarks.cli import main as bench
         return bench(rest)
+    if command == "unittests":
+        from fastopt.unittests.cli import main as unittests
+        return unittests(rest)
+    if command == "plot":
+        from fastopt.plot import main as plot
+        return plot(rest)
+    if command == "learn":
+        from fastopt.learned.cli import main as learn
+        return learn(rest)
     sys.stderr.write(USAGE + f"\nerror: unknown command {command!r}\n")
     return 2
 

@@ -5,7 +5,9 @@ multithreaded pass over all arrays, and returns None (``nadam_`` returns the new
 ``mu_product``).  Every argument that takes arrays accepts one array or a list of arrays
 (one per parameter); state arrays must have their parameter's shape and dtype.  ``step`` is
 the 1-based number of this step, used by the bias corrections (and, for SGD, ``step == 1``
-starts the momentum buffers from the gradients).  The update rules are those of the classes
+starts the momentum buffers from the gradients).  ``grad_scale`` (default 1) multiplies
+every gradient inside the update without writing it (the step equals one on
+``g * g.dtype.type(grad_scale)``, bit for bit).  The update rules are those of the classes
 in :mod:`fastopt.optim`; :mod:`fastopt.reference` has a plain NumPy implementation of each
 function with the same signature.
 
@@ -21,11 +23,11 @@ Example::
 """
 import numpy as np
 
-from fastopt._kernels import _step
+from fastopt._kernels.algorithms import ALGORITHMS
+from fastopt._kernels.functional_step import functional_step
 
 __all__ = ["sgd_", "adagrad_", "adadelta_", "rmsprop_", "adam_", "adamax_", "nadam_"]
 
-_ALGO = _step.ALGORITHMS
 
 
 def _list(arrays):
@@ -36,13 +38,13 @@ def _list(arrays):
     return list(arrays)
 
 
-def _run(name, hyper, step, params, grads, *states, mu_product=1.0):
-    return _step.functional_step(_ALGO[name], hyper, step, _list(params), _list(grads),
-                                 tuple(_list(s) for s in states), mu_product)
+def _run(name, hyper, step, params, grads, *states, mu_product=1.0, grad_scale=1.0):
+    return functional_step(ALGORITHMS[name], hyper, step, _list(params), _list(grads),
+                           tuple(_list(s) for s in states), mu_product, grad_scale)
 
 
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
-         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
+         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, grad_scale=1.0):
     """One SGD step (the update rule of :class:`fastopt.SGD`) on explicit arrays.
 
     ``momentum_buffers`` (needed when momentum != 0) are overwritten with the gradients at
@@ -60,11 +62,11 @@ def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
     """
     hyper = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                  nesterov=nesterov, maximize=maximize)
-    return _run("sgd", hyper, step, params, grads, momentum_buffers)
+    return _run("sgd", hyper, step, params, grads, momentum_buffers, grad_scale=grad_scale)
 
 
 def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-             eps=1e-10, maximize=False):
+             eps=1e-10, maximize=False, grad_scale=1.0):
     """One Adagrad step (the update rule of :class:`fastopt.Adagrad`) on explicit arrays.
 
     ``state_sums`` start at the initial accumulator value (0 in PyTorch's default).
@@ -80,11 +82,11 @@ def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_d
     """
     hyper = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                  initial_accumulator_value=0.0, maximize=maximize)
-    return _run("adagrad", hyper, step, params, grads, state_sums)
+    return _run("adagrad", hyper, step, params, grads, state_sums, grad_scale=grad_scale)
 
 
 def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, eps=1e-6,
-              weight_decay=0.0, maximize=False):
+              weight_decay=0.0, maximize=False, grad_scale=1.0):
     """One Adadelta step (the update rule of :class:`fastopt.Adadelta`) on explicit arrays.
 
     Example::
@@ -97,12 +99,13 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, 
         (array([-0.00316]), array([0.1]))
     """
     hyper = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
-    return _run("adadelta", hyper, step, params, grads, square_avgs, acc_deltas)
+    return _run("adadelta", hyper, step, params, grads, square_avgs, acc_deltas,
+                grad_scale=grad_scale)
 
 
 def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, *, step,
              lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-             maximize=False):
+             maximize=False, grad_scale=1.0):
     """One RMSprop step (the update rule of :class:`fastopt.RMSprop`) on explicit arrays.
 
     ``momentum_buffers`` are needed when momentum > 0, ``grad_avgs`` when centered.
@@ -118,12 +121,13 @@ def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, 
     """
     hyper = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered, maximize=maximize)
-    return _run("rmsprop", hyper, step, params, grads, square_avgs, momentum_buffers, grad_avgs)
+    return _run("rmsprop", hyper, step, params, grads, square_avgs, momentum_buffers, grad_avgs,
+                grad_scale=grad_scale)
 
 
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, lr=1e-3,
           beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-          decoupled_weight_decay=False):
+          decoupled_weight_decay=False, grad_scale=1.0):
     """One Adam step (the update rule of :class:`fastopt.Adam`; AdamW with
     ``decoupled_weight_decay=True``) on explicit arrays.
 
@@ -143,11 +147,12 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, l
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                  amsgrad=amsgrad, maximize=maximize,
                  decoupled_weight_decay=decoupled_weight_decay)
-    return _run("adam", hyper, step, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs)
+    return _run("adam", hyper, step, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
+                grad_scale=grad_scale)
 
 
 def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta2=0.999,
-            eps=1e-8, weight_decay=0.0, maximize=False):
+            eps=1e-8, weight_decay=0.0, maximize=False, grad_scale=1.0):
     """One Adamax step (the update rule of :class:`fastopt.Adamax`) on explicit arrays.
 
     Example::
@@ -161,12 +166,12 @@ def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta
     """
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                  maximize=maximize)
-    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs)
+    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs, grad_scale=grad_scale)
 
 
 def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-3, beta1=0.9,
            beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-           decoupled_weight_decay=False, maximize=False):
+           decoupled_weight_decay=False, maximize=False, grad_scale=1.0):
     """One NAdam step (the update rule of :class:`fastopt.NAdam`) on explicit arrays.
 
     ``mu_product`` is the product of the momentum schedule before this step (1.0 at step 1);
@@ -187,4 +192,4 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-
                  momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                  maximize=maximize)
     return _run("nadam", hyper, step, params, grads, exp_avgs, exp_avg_sqs,
-                mu_product=mu_product)
+                mu_product=mu_product, grad_scale=grad_scale)

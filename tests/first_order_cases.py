@@ -34,15 +34,26 @@ ALGORITHMS = {
 }
 
 
+def can_change_the_result(kw):
+    """False for a valid combination that computes what another one does: SGD's dampening
+    without momentum (there is no buffer to damp), decoupled weight decay without weight
+    decay."""
+    if kw.get("dampening", 0) != 0 and kw["momentum"] == 0:
+        return False
+    return not (kw.get("decoupled_weight_decay") and kw["weight_decay"] == 0)
+
+
 def option_combinations(name):
-    """Every valid combination of the algorithm's options (kwargs of its class)."""
+    """Every valid combination of the algorithm's options (kwargs of its class) that can
+    change the result."""
     options = ALGORITHMS[name][3]
     out = []
     for values in itertools.product(*options.values()):
         kw = dict(zip(options, values))
         if kw.get("nesterov") and (kw["momentum"] == 0 or kw["dampening"] != 0):
-            continue
-        out.append(kw)
+            continue                                   # invalid: the class rejects it
+        if can_change_the_result(kw):
+            out.append(kw)
     return out
 
 

@@ -5,7 +5,7 @@ import pytest
 
 import fastopt
 from fastopt import functional
-from fastopt._kernels import _step
+from fastopt._kernels import driver
 from first_order_cases import (
     ALGORITHMS, ALL_CASES, ReferenceOptimizer, assert_close, case_id, gradient, gradient_pool,
 )
@@ -25,9 +25,9 @@ def threads():
 @pytest.fixture
 def small_parallel_min():
     """Let tiny steps run on several threads, so shares split arrays at odd places."""
-    before = _step._set_parallel_min(5)
+    before = driver._set_parallel_min(5)
     yield
-    _step._set_parallel_min(before)
+    driver._set_parallel_min(before)
 
 
 def _run(name, kw, params, pools, steps=STEPS, change_lr_at=None):
@@ -96,6 +96,31 @@ def test_many_arrays_one_step(name, kw, dtype, threads, small_parallel_min):
     for other in runs[1:]:
         for a, b in zip(runs[0], other):
             np.testing.assert_array_equal(a, b)
+
+
+# (algorithm, an option setting that cannot change the result, the setting it equals)
+NO_EFFECT = [("sgd", dict(momentum=0.0, dampening=0.2), dict(momentum=0.0)),
+             ("sgd", dict(momentum=0.0, dampening=0.2, weight_decay=0.01),
+              dict(momentum=0.0, weight_decay=0.01)),
+             ("adam", dict(weight_decay=0.0, decoupled_weight_decay=True), dict(weight_decay=0.0)),
+             ("adam", dict(amsgrad=True, decoupled_weight_decay=True), dict(amsgrad=True)),
+             ("nadam", dict(weight_decay=0.0, decoupled_weight_decay=True), dict(weight_decay=0.0))]
+
+
+@pytest.mark.parametrize("maximize", [False, True])
+@pytest.mark.parametrize("name,kw,same", NO_EFFECT, ids=[f"{c[0]}-{i}" for i, c in enumerate(NO_EFFECT)])
+def test_options_without_effect_give_bit_identical_steps(name, kw, same, maximize):
+    """The combinations left out of the matrix (first_order_cases.can_change_the_result):
+    they compute exactly what the setting without them computes."""
+    rng = np.random.default_rng(9)
+    p0 = rng.standard_normal(1000).astype(np.float32)
+    pools = [gradient_pool(rng, 1000, np.float32)]
+    lr = {"sgd": 0.05}.get(name, 0.01)
+    a, b = p0.copy(), p0.copy()
+    _run(name, dict(lr=lr, maximize=maximize, **kw), [a], pools, steps=12)
+    _run(name, dict(lr=lr, maximize=maximize, **same), [b], pools, steps=12)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, p0)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])

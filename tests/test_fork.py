@@ -92,8 +92,8 @@ MP_FORK = SETUP + textwrap.dedent(f"""
 """)
 
 
-# the paths that run on the pool (the first-order driver joins when it leaves OpenMP)
-KINDS = ["second_order"]
+# the threaded paths: the first-order steps and the second-order vector kernels
+KINDS = ["first_order", "second_order"]
 
 
 def _run(code, tmp_path):

@@ -189,13 +189,20 @@ def test_unknown_keyword():
         fastopt.Adam([{"params": [np.ones(3)], "momentum": 0.9}])
 
 
-def test_zero_size_arrays_are_a_no_op():
+def test_zero_size_arrays_step_like_any_other_and_change_nothing_else():
     p, e = np.ones(3), np.ones((0, 4))
     opt = fastopt.Adam([p, e], lr=0.1)
     opt.step([np.ones(3), np.ones((0, 4))])
-    assert e.shape == (0, 4) and np.all(p < 1)
-    only_empty = fastopt.SGD(np.zeros(0))
+    alone = np.ones(3)
+    fastopt.Adam([alone], lr=0.1).step([np.ones(3)])
+    np.testing.assert_array_equal(p, alone)
+    assert e.shape == (0, 4) and opt.state[1]["exp_avg"].shape == (0, 4)
+    assert int(opt.state[1]["step"]) == 1
+    only_empty = fastopt.SGD(np.zeros(0), momentum=0.9)
     only_empty.step(np.zeros(0))
+    assert only_empty.state[0]["momentum_buffer"].shape == (0,)
+    with pytest.raises(ValueError, match="shape"):
+        only_empty.step(np.zeros(1))
 
 
 def test_functional_rejects_before_writing():
@@ -208,7 +215,7 @@ def test_functional_rejects_before_writing():
     assert all(np.all(a == 1) for a in p) and all(np.all(a == 0) for a in m)
     with pytest.raises(ValueError, match="max_exp_avg_sq is required"):
         functional.adam_(p, g, m, [np.zeros(4), np.zeros(3)], step=1, amsgrad=True)
-    with pytest.raises(ValueError, match=r"step must be in \[1, 2\*\*62\)"):
+    with pytest.raises(ValueError, match=r"step must be an integer in \[1, 2\*\*62\)"):
         functional.adam_(p, g, m, [np.zeros(4), np.zeros(3)], step=0)
     with pytest.raises(ValueError, match="got 2 parameters but 1 gradients"):
         functional.sgd_(p, g[:1], step=1)

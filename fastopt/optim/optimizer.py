@@ -4,7 +4,12 @@ import copy
 
 import numpy as np
 
-from fastopt._kernels import _step
+from fastopt._kernels.algorithms import (
+    ALGORITHMS, STATE_ARRAYS, STATE_SCALARS, check_hyperparameters, state_scalar,
+)
+from fastopt._kernels.checks import check_disjoint, check_param
+from fastopt._kernels.plan import StepPlan
+from fastopt.optim.state import StateDict
 
 
 def _as_param_list(params, what):
@@ -18,6 +23,13 @@ def _as_param_list(params, what):
         raise TypeError(
             f"{what} must be an array or a list of arrays, got {type(params).__name__}"
         ) from None
+
+
+def _with_tuple_betas(group):
+    """``group`` with a ``betas`` list made a tuple (as torch stores it)."""
+    if isinstance(group.get("betas"), list):
+        group["betas"] = tuple(group["betas"])
+    return group
 
 
 class Optimizer:
@@ -38,13 +50,12 @@ class Optimizer:
     _algorithm = None
 
     def __init__(self, params, defaults):
-        self._algo = _step.ALGORITHMS[self._algorithm]
+        self._algo = ALGORITHMS[self._algorithm]
         self.defaults = dict(defaults)
-        _step.check_hyperparameters(self._algo, {**self.defaults, "params": []})
-        self._state = _step.StateDict()
+        check_hyperparameters(self._algo, {**self.defaults, "params": []})
+        self._state = StateDict()
         self.param_groups = []
-        self._plans = []
-        self._registry = _step.Registry()
+        self._plan = StepPlan(self._algo, self._state, sorted(self.defaults))
         self._n_params = 0
         params = _as_param_list(params, "params")
         if not params:
@@ -87,30 +98,41 @@ class Optimizer:
             )
         if "params" not in param_group:
             raise ValueError("a param group needs a 'params' entry")
-        group = {**self.defaults, **param_group}
-        if isinstance(group.get("betas"), list):
-            group["betas"] = tuple(group["betas"])
+        group = _with_tuple_betas({**self.defaults, **param_group})
         params = group["params"] = _as_param_list(group["params"], "a group's 'params'")
         first = self._n_params
         for i, p in enumerate(params):
-            _step.check_param(p, f"parameter {first + i}")
+            check_param(p, f"parameter {first + i}")
         existing = [p for g in self.param_groups for p in g["params"]]
-        _step.check_disjoint(existing + params, "parameters")
-        _step.check_hyperparameters(self._algo, group)
+        check_disjoint(existing + params, "parameters")
+        check_hyperparameters(self._algo, group)
+        self._plan.add_group(group)
         self.param_groups.append(group)
-        self._plans.append(_step.GroupPlan(self._algo, group, self.state, first,
-                                           self._registry))
         self._n_params += len(params)
 
-    def step(self, grads):
+    def step(self, grads, *, grad_scale=1.0):
         """Update every parameter in place from its gradient.
 
         ``grads``: the gradients in the order of the parameters (across groups), as a list,
         or a single array when there is one parameter.  A ``None`` entry skips its parameter.
-        Everything is checked, and missing state created, before anything is written: on
-        error, no array, state or step counter has changed.  An optimizer is not
-        thread-safe: a step called from another thread while one runs (its kernels release
-        the GIL) raises RuntimeError.
+        ``grad_scale`` (a finite real >= 0, default 1) multiplies every gradient inside the
+        update, without writing the gradients: the step is bit-identical to one on
+        ``g * g.dtype.type(grad_scale)`` (gradient clipping by a global norm passes
+        ``min(1, max_norm / norm)``).  ``param_groups`` is read at every step, so a
+        replaced group dict (or list) takes effect now.  Everything is checked, and missing
+        state created, before anything is written: on error (or an interrupt), no array,
+        state or step counter has changed, in any group.  An optimizer is not thread-safe:
+        a step called from another thread while one runs (its kernels release the GIL)
+        raises RuntimeError.
+
+        Example::
+
+            >>> import numpy as np, fastopt
+            >>> w = np.zeros(2)
+            >>> opt = fastopt.SGD([w], lr=0.1)
+            >>> opt.step([np.array([4.0, -2.0])], grad_scale=0.5)
+            >>> w
+            array([-0.2,  0.1])
         """
         if isinstance(grads, np.ndarray):
             grads = (grads,)
@@ -120,28 +142,34 @@ class Optimizer:
             grads = tuple(_as_param_list(grads, "grads"))
         if len(grads) != self._n_params:
             raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
-        plans = self._plans
-        if len(plans) == 1:
-            plans[0].step(grads)
-            return
-        with self._exclusive():
-            for plan in plans:      # each phase for every group before the next one
-                plan.prepare(grads)
-            for plan in plans:
-                plan.check_unchanged()
-            for plan in plans:
-                plan.sync()
-            for plan in plans:
-                plan.run()
+        self._plan.step(self.param_groups, grads, grad_scale)
+
+    def __getstate__(self):
+        """Pickles and copies hold the hyperparameters, the parameters and the state (as
+        torch.optim's do); the step plan is rebuilt from them."""
+        return {"defaults": self.defaults, "param_groups": self.param_groups,
+                "state": self._state}
+
+    def __setstate__(self, saved):
+        self._algo = ALGORITHMS[self._algorithm]
+        self.defaults = saved["defaults"]
+        self._state = StateDict(saved["state"])
+        self.param_groups = []
+        self._plan = StepPlan(self._algo, self._state, sorted(self.defaults))
+        self._n_params = 0
+        for group in saved["param_groups"]:
+            self._plan.add_group(group)
+            self.param_groups.append(group)
+            self._n_params += len(group["params"])
 
     @contextlib.contextmanager
     def _exclusive(self):
         """No other thread may step, load or add groups meanwhile (RuntimeError)."""
-        self._registry.enter()
+        self._plan.enter()
         try:
             yield
         finally:
-            self._registry.leave()
+            self._plan.leave()
 
     def state_dict(self):
         """A snapshot (copies) of the state and hyperparameters, in torch.optim's layout:
@@ -184,10 +212,8 @@ class Optimizer:
             unknown = set(saved) - set(self.defaults) - {"params"}
             if unknown:
                 raise ValueError(f"state_dict param group {i} has unknown keys {sorted(unknown)}")
-            new = {**group, **{k: v for k, v in saved.items() if k != "params"}}
-            if isinstance(new.get("betas"), list):
-                new["betas"] = tuple(new["betas"])
-            _step.check_hyperparameters(self._algo, new)
+            new = _with_tuple_betas({**group, **{k: v for k, v in saved.items() if k != "params"}})
+            check_hyperparameters(self._algo, new)
             new_groups.append(new)
             params += [(index, p) for index, p in zip(saved["params"], group["params"])]
         new_state = {}
@@ -206,12 +232,11 @@ class Optimizer:
         for position, index in enumerate(order):
             if index in new_state:
                 self.state[position] = new_state[index]
-        for plan in self._plans:
-            plan.invalidate()
+        self._plan.invalidate()
 
     def _load_param_state(self, index, saved, param):
-        arrays = _step.STATE_ARRAYS[self._algo]
-        scalars = _step.state_scalars(self._algo)
+        arrays = STATE_ARRAYS[self._algo]
+        scalars = STATE_SCALARS[self._algo]
         if not isinstance(saved, dict):
             raise ValueError(f"state of parameter {index} must be a dict")
         unknown = set(saved) - set(arrays) - set(scalars)
@@ -220,7 +245,7 @@ class Optimizer:
         out = {}
         for name, value in saved.items():
             if name in scalars:
-                out[name] = _step.state_scalar(value, name, f"state[{index}][{name!r}]")
+                out[name] = state_scalar(value, name, f"state[{index}][{name!r}]")
             else:
                 a = np.asarray(value)
                 if a.shape != param.shape:

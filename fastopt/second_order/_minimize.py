@@ -1,4 +1,5 @@
 """``fastopt.minimize``: one entry point, SciPy's signature and result, four methods."""
+import inspect
 import math
 import numbers
 from collections.abc import Mapping
@@ -10,13 +11,17 @@ __all__ = ["minimize", "METHODS"]
 
 
 def _methods():
+    """method name -> its solver; a solver's keyword-only arguments are its options."""
     from fastopt.second_order import cg, hessian_free, lbfgs, newton
-    return {
-        "lbfgs": (lbfgs.minimize_lbfgs, lbfgs.LBFGS_OPTIONS),
-        "newton": (newton.minimize_newton, newton.NEWTON_OPTIONS),
-        "hessian-free": (hessian_free.minimize_hessian_free, hessian_free.HF_OPTIONS),
-        "cg": (cg.minimize_cg, cg.CG_OPTIONS),
-    }
+    return {"lbfgs": lbfgs.minimize_lbfgs, "newton": newton.minimize_newton,
+            "hessian-free": hessian_free.minimize_hessian_free, "cg": cg.minimize_cg}
+
+
+def option_defaults(solver):
+    """A solver's options and their defaults, read from its signature (the one place they
+    are written)."""
+    return {name: p.default for name, p in inspect.signature(solver).parameters.items()
+            if p.kind is inspect.Parameter.KEYWORD_ONLY}
 
 
 #: The method names :func:`minimize` accepts (``"l-bfgs"``, ``"newton-cg"``-style aliases are
@@ -27,7 +32,8 @@ METHODS = ("lbfgs", "newton", "hessian-free", "cg")
 # the user's hess/hessp or an analytic gradient to difference
 _NEEDS_CURVATURE = ("newton", "hessian-free")
 
-# options whose default depends on n (None in the tables): 200 n, as SciPy's CG / Newton-CG
+# options whose default depends on n (None in the signatures): 200 n, as SciPy's CG and
+# Newton-CG
 _PER_N = {"maxiter": 200}
 # the integer options and their smallest value (maxiter = 0 returns x0; maxfun must allow
 # f(x0)); maxiter and maxfun may also be None (no limit)
@@ -62,7 +68,8 @@ def resolve_options(method, options, tol, n):
     key = method.lower() if isinstance(method, str) else method
     if key not in table:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
-    func, defaults = table[key]
+    func = table[key]
+    defaults = option_defaults(func)
     opts = dict(defaults)
     for k, v in opts.items():
         if v is None and k in _PER_N:
@@ -90,20 +97,20 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
              callback=None, options=None):
     """Minimize ``fun(x, *args)`` from ``x0``; SciPy's ``scipy.optimize.minimize`` signature.
 
-    Methods (see each module's docstring for the algorithm and its constants):
+    Methods (each solver's docstring gives its algorithm and its options with their defaults;
+    ``options`` holds any of them):
 
-    * ``"lbfgs"`` (default): L-BFGS with a Moré–Thuente strong Wolfe line search.
-      Options: ``maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, maxiter=15000,
-      maxfun=15000, maxls=20, c1=1e-4, c2=0.9``.
+    * ``"lbfgs"`` (default): L-BFGS with a Moré–Thuente strong Wolfe line search
+      (:func:`~fastopt.second_order.lbfgs.minimize_lbfgs`).
     * ``"newton"``: Newton's method on the exact Hessian ``hess`` (without it, built from
       n products ``hessp(x, e_i)``, or else from finite differences of the gradient), with
-      ``tau I`` added until Cholesky succeeds.  Options:
-      ``gtol=1e-5, maxiter=200 n, maxfun=None, line_search="wolfe" | "armijo", c1, c2``.
+      ``tau I`` added until Cholesky succeeds
+      (:func:`~fastopt.second_order.newton.minimize_newton`).
     * ``"hessian-free"``: truncated Newton with CG on ``hessp`` (``hess(x) @ p``, or finite
-      differences of the gradient, without it), Martens' stopping rule, damping and CG
-      backtracking.
-    * ``"cg"``: nonlinear conjugate gradients, Polak–Ribière+ (``beta="pr+"``) or
-      Hager–Zhang (``beta="hz"``).
+      differences of the gradient, without it), Martens' stopping rule and damping
+      (:func:`~fastopt.second_order.hessian_free.minimize_hessian_free`).
+    * ``"cg"``: nonlinear conjugate gradients, Polak–Ribière+ or Hager–Zhang
+      (:func:`~fastopt.second_order.cg.minimize_cg`).
 
     ``"newton"`` and ``"hessian-free"`` need ``jac`` (callable or True) unless ``hess`` or
     ``hessp`` is given: without any of them they raise ValueError, since differences of a
@@ -139,7 +146,7 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
     key, func, opts = resolve_options(method, options, tol, x.size)
     if not isinstance(args, tuple):
         args = (args,)
-    obj = Objective(fun, x, args, jac, hess, hessp, maxfun=opts.pop("maxfun", None))
+    obj = Objective(fun, x, args, jac, hess, hessp, maxfun=opts["maxfun"])
     if key in _NEEDS_CURVATURE and hess is None and hessp is None and obj.jac_mode == "fd":
         # differences of difference gradients: each gradient entry has an error of about
         # eps |f| / h, and differencing it again divides by h once more, so the Hessian is
@@ -150,5 +157,5 @@ def minimize(fun, x0, args=(), method="lbfgs", jac=None, hess=None, hessp=None, 
             f"method {key!r} needs second derivatives, and second derivatives from "
             "finite-difference gradients are unreliable (errors of the order of |f|): "
             "pass jac (a callable, or True when fun returns (f, gradient)), or hess/hessp")
-    run = Run(obj, callback, maxiter=opts.pop("maxiter", None), disp=opts.pop("disp", False))
+    run = Run(obj, callback, maxiter=opts["maxiter"], disp=opts["disp"])
     return func(run, x, **opts)

@@ -226,6 +226,8 @@ class Objective:
         if hasattr(H, "toarray"):          # a scipy.sparse matrix
             H = H.toarray()
         H = np.asarray(H)
+        if H.dtype.kind not in "fiub":     # complex, object, ...: as gradients are
+            raise TypeError(f"hess must return real numbers, got {H.dtype}")
         if H.shape != (self.n, self.n):
             raise ValueError(f"hess returned shape {H.shape}, expected ({self.n}, {self.n})")
         return np.ascontiguousarray(H, dtype=self.dtype)

@@ -14,6 +14,8 @@ array([[6.],
 >>> out = np.empty(4); float(_vec.combine([2.0, -1.0], [a, b], out, b))  # out = 2a - b
 8.0
 """
+import numbers
+
 import numpy as np
 
 cimport numpy as cnp
@@ -52,6 +54,27 @@ cdef extern from "fastopt/second_order.h" nogil:
                                const int* slot, const double* c, double cg,
                                const double* g, double* d, double* gtd, int nt)
     int FO_LB_TILE
+
+
+#: the largest L-BFGS memory size: slot numbers (up to 2 m + 1) are C ints and the tables'
+#: 16 (m + 1)^2 bytes must be a size_t
+MAX_PAIRS = 2**29 - 1
+# the tables are allocated for this many slots first and doubled as pairs are stored
+cdef Py_ssize_t TABLE_START = 16
+
+
+def _gib(nbytes):
+    return f"{nbytes / 2**30:.3g} GiB"
+
+
+def _memory_need(m, n, dtype):
+    """What ``LBFGSMemory(m, n, dtype)`` needs, in words (Python integers: no overflow)."""
+    M = m + 1
+    history = 2 * M * n * np.dtype(dtype).itemsize
+    tables = 16 * M * M
+    return (f"m={m} pairs of n={n} {np.dtype(dtype).name} values need {_gib(history)} for "
+            f"the history (2 (m + 1) n values) and up to {_gib(tables)} for the "
+            f"inner-product tables (16 (m + 1)^2 bytes, allocated as pairs are stored)")
 
 
 cdef inline int _kind(cnp.ndarray a) except -1:
@@ -202,7 +225,11 @@ cdef class LBFGSMemory:
     Storage: one buffer of ``2 (m + 1)`` slots laid out by blocks of B = 2048 elements (block
     b of every slot, then block b + 1 of every slot, ...), so each pass reads the history
     as one contiguous stream (src/fastopt/second_order.h).  :meth:`pair` returns a stored
-    pair as ordinary vectors.
+    pair as ordinary vectors.  The history and the O(m) scratch are allocated by the
+    constructor, which raises a ValueError saying how much memory ``m`` needs when they cannot
+    be; the O(m^2) inner-product tables start small and double as pairs are stored, so the
+    memory size costs nothing until that many pairs are kept, and the arithmetic does not
+    depend on ``m`` while fewer than ``m`` pairs are stored.
     """
     cdef readonly int m
     cdef readonly Py_ssize_t n
@@ -214,8 +241,9 @@ cdef class LBFGSMemory:
     cdef int* slots                     # scratch: the slots a pass reads
     cdef readonly int k                 # number of stored pairs
     cdef int spare
-    cdef double* SY                     # SY[a*(m+1)+b] = s_a . y_b
-    cdef double* YY
+    cdef Py_ssize_t cap                 # the tables cover slots 0 .. cap - 1
+    cdef double* SY                     # SY[a*cap+b] = s_a . y_b
+    cdef double* YY                     # YY[a*cap+b] = y_a . y_b
     cdef double* Sg
     cdef double* Yg
     cdef double* alpha
@@ -225,34 +253,45 @@ cdef class LBFGSMemory:
     cdef double eps
     cdef readonly double gmax           # max |g1_i| of the last update (NaN if g1 has a NaN)
 
-    def __cinit__(self, int m, Py_ssize_t n, dtype):
-        if m < 1:
-            raise ValueError(f"the memory size m must be >= 1, got {m}")
-        if n < 1:
-            raise ValueError(f"the dimension n must be >= 1, got {n}")
-        cdef int M = m + 1
-        self.live = <int*>malloc(sizeof(int) * 3 * M)
-        self.SY = <double*>malloc(sizeof(double) * (2 * M * M + 11 * M))
-        if self.live == NULL or self.SY == NULL:
-            raise MemoryError()
+    def __cinit__(self, m, n, dtype):
+        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
+            raise ValueError(f"the memory size m must be an integer >= 1, got {m!r}")
+        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"the dimension n must be an integer >= 1, got {n!r}")
+        dt = np.dtype(dtype)
+        if dt != np.float32 and dt != np.float64:
+            raise TypeError(f"dtype must be float32 or float64, got {dt}")
+        if m > MAX_PAIRS:           # slot numbers (0 .. 2m + 1) are C ints
+            raise ValueError(f"the memory size m must be <= {MAX_PAIRS}, got {m}; "
+                             + _memory_need(m, n, dt))
+        cdef Py_ssize_t M = m + 1
+        # everything but the tables is linear in m: allocate it now, so that a memory size
+        # that cannot be held is rejected here and not after the first iterations
+        self.live = <int*>malloc(sizeof(int) * 3 * <size_t>M)
+        self.Sg = <double*>malloc(sizeof(double) * 10 * <size_t>M)
+        if self.live == NULL or self.Sg == NULL:
+            raise ValueError(f"cannot allocate the L-BFGS memory: " + _memory_need(m, n, dt))
         self.slots = self.live + M
-        self.YY = self.SY + M * M
-        self.Sg = self.YY + M * M
         self.Yg = self.Sg + M
         self.alpha = self.Yg + M
         self.beta = self.alpha + M
         self.coef = self.beta + M
         self.D = self.coef + 2 * M      # 2 * (2M) doubles
+        self._grow(min(M, TABLE_START))
+        if self.SY == NULL:
+            raise ValueError(f"cannot allocate the L-BFGS memory: " + _memory_need(m, n, dt))
 
-    def __init__(self, int m, Py_ssize_t n, dtype):
+    def __init__(self, m, n, dtype):
         dt = np.dtype(dtype)
-        if dt != np.float32 and dt != np.float64:
-            raise TypeError(f"dtype must be float32 or float64, got {dt}")
         self.m, self.n = m, n
         self.kind = 0 if dt == np.float32 else 1
-        self.block = min(<Py_ssize_t>FO_LB_TILE, n)
-        nb = (n + self.block - 1) // self.block
-        self.H = np.zeros((nb, 2 * (m + 1), self.block), dt)
+        self.block = min(<Py_ssize_t>FO_LB_TILE, self.n)
+        nb = (self.n + self.block - 1) // self.block
+        try:
+            self.H = np.zeros((nb, 2 * (self.m + 1), self.block), dt)
+        except MemoryError:
+            raise ValueError(f"cannot allocate the L-BFGS memory: "
+                             + _memory_need(m, n, dt)) from None
         self.Hp = cnp.PyArray_DATA(<cnp.ndarray>self.H)
         self.eps = float(np.finfo(dt).eps)
         self.gmax = 0.0
@@ -260,7 +299,29 @@ cdef class LBFGSMemory:
 
     def __dealloc__(self):
         free(self.live)
+        free(self.Sg)
         free(self.SY)
+
+    cdef int _grow(self, Py_ssize_t cap) except -1:
+        """Widen the s.y and y.y tables to cover slots 0 .. cap - 1 (entries kept).  The
+        tables are the only part quadratic in m, so they grow with the pairs stored: a large
+        m costs memory only once that many pairs are kept."""
+        cdef Py_ssize_t old = self.cap, a, b
+        cdef double* t = <double*>malloc(sizeof(double) * 2 * <size_t>cap * <size_t>cap)
+        if t == NULL:
+            if self.SY == NULL:
+                return 0            # __cinit__ reports it
+            raise MemoryError(f"L-BFGS: {_gib(16 * cap * cap)} for the inner-product tables "
+                              f"of {cap - 1} pairs cannot be allocated")
+        for a in range(old):
+            for b in range(old):
+                t[a * cap + b] = self.SY[a * old + b]
+                t[cap * cap + a * cap + b] = self.YY[a * old + b]
+        free(self.SY)
+        self.SY = t
+        self.YY = t + cap * cap
+        self.cap = cap
+        return 0
 
     def reset(self):
         """Forget every pair."""
@@ -280,7 +341,7 @@ cdef class LBFGSMemory:
         """``(s, y)`` of the i-th stored pair (0 = oldest), as new 1-D arrays."""
         if not 0 <= i < self.k:
             raise IndexError(f"pair {i} of {self.k}")
-        cdef int a = self.live[i], M = self.m + 1
+        cdef Py_ssize_t a = self.live[i], M = self.m + 1
         H = self.H
         s = H[:, a, :].reshape(-1)[:self.n].copy()
         y = H[:, M + a, :].reshape(-1)[:self.n].copy()
@@ -293,7 +354,10 @@ cdef class LBFGSMemory:
         :attr:`gmax` = max |g1_i|, all in one pass.  Returns ``(stored, s.y, y.y)``."""
         for v in (x1, x0, g1, g0):
             self._vector_ok(v)
-        cdef int M = self.m + 1, p = self.spare, i, a, k = self.k, nv = 2 * k + 2, rc
+        if self.spare >= self.cap:      # the pair may be stored in slot spare
+            self._grow(min(2 * self.cap, self.m + 1))
+        cdef int M = self.m + 1, p = self.spare, i, k = self.k, nv = 2 * k + 2, rc
+        cdef Py_ssize_t a, C = self.cap
         cdef int* sl = self.slots
         for i in range(k):
             sl[i] = self.live[i]
@@ -333,11 +397,11 @@ cdef class LBFGSMemory:
             return False, sy, yy
         for i in range(k):
             a = self.live[i]
-            self.SY[a * M + p] = D[2 * i + 1]
-            self.YY[a * M + p] = D[2 * (k + 1 + i) + 1]
-            self.YY[p * M + a] = D[2 * (k + 1 + i) + 1]
-        self.SY[p * M + p] = sy
-        self.YY[p * M + p] = yy
+            self.SY[a * C + p] = D[2 * i + 1]
+            self.YY[a * C + p] = D[2 * (k + 1 + i) + 1]
+            self.YY[p * C + a] = D[2 * (k + 1 + i) + 1]
+        self.SY[p * C + p] = sy
+        self.YY[p * C + p] = yy
         if k == self.m:             # full: the oldest slot becomes the spare
             self.spare = self.live[0]
             for i in range(k - 1):
@@ -357,7 +421,8 @@ cdef class LBFGSMemory:
         self._vector_ok(d)
         if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>d):
             raise ValueError("d must be writeable")
-        cdef int M = self.m + 1, k = self.k, i, j, a, b, rc
+        cdef int M = self.m + 1, k = self.k, i, j, rc
+        cdef Py_ssize_t a, b, C = self.cap
         cdef double acc, gamma = 1.0, cg = -1.0, gtd = 0.0
         cdef double* al = self.alpha
         cdef double* bt = self.beta
@@ -368,20 +433,20 @@ cdef class LBFGSMemory:
                 a = self.live[i]
                 acc = self.Sg[a]
                 for j in range(i + 1, k):
-                    acc -= al[j] * self.SY[a * M + self.live[j]]
-                al[i] = acc / self.SY[a * M + a]
+                    acc -= al[j] * self.SY[a * C + self.live[j]]
+                al[i] = acc / self.SY[a * C + a]
             a = self.live[k - 1]
-            gamma = self.SY[a * M + a] / self.YY[a * M + a]
+            gamma = self.SY[a * C + a] / self.YY[a * C + a]
             for i in range(k):
                 a = self.live[i]
                 acc = self.Yg[a]
                 for j in range(k):
-                    acc -= al[j] * self.YY[a * M + self.live[j]]
+                    acc -= al[j] * self.YY[a * C + self.live[j]]
                 acc *= gamma
                 for j in range(i):
                     b = self.live[j]
-                    acc += (al[j] - bt[j]) * self.SY[b * M + a]
-                bt[i] = acc / self.SY[a * M + a]
+                    acc += (al[j] - bt[j]) * self.SY[b * C + a]
+                bt[i] = acc / self.SY[a * C + a]
             cg = -gamma
             for i in range(k):
                 c[i] = -(al[i] - bt[i])
@@ -407,5 +472,5 @@ cdef class LBFGSMemory:
         """``s.y / y.y`` of the newest stored pair (1.0 with none)."""
         if self.k == 0:
             return 1.0
-        cdef int a = self.live[self.k - 1], M = self.m + 1
-        return self.SY[a * M + a] / self.YY[a * M + a]
+        cdef Py_ssize_t a = self.live[self.k - 1], C = self.cap
+        return self.SY[a * C + a] / self.YY[a * C + a]

@@ -1,6 +1,6 @@
 """Nonlinear conjugate gradients (``method="cg"``), the low-memory baseline.
 
-``d_0 = -g_0``; after a strong Wolfe line search (c1 = 1e-4, c2 = 0.1) with ``y = g+ - g``:
+``d_0 = -g_0``; after a strong Wolfe line search (``c1``, ``c2``) with ``y = g+ - g``:
 
 * Polak–Ribière+ (``beta="pr+"``, default): ``beta = max(0, g+ . y / g . g)``;
 * Hager–Zhang (``beta="hz"``): ``beta = (y - 2 d |y|^2 / d.y) . g+ / d.y``, bounded below
@@ -24,13 +24,48 @@ from fastopt.second_order import _vec
 from fastopt.second_order._driver import gnorm, steepest_descent
 from fastopt.second_order.linesearch import wolfe_search
 
-__all__ = ["minimize_cg", "CG_OPTIONS"]
-
-CG_OPTIONS = dict(gtol=1e-5, maxiter=None, maxfun=None, beta="pr+", c1=1e-4, c2=0.1,
-                  maxls=20, disp=False)
+__all__ = ["minimize_cg"]
 
 
-def minimize_cg(run, x, *, gtol, beta, c1, c2, maxls, **_):
+def minimize_cg(run, x, *, gtol=1e-5, beta="pr+", maxiter=None, maxfun=None, maxls=20,
+                c1=1e-4, c2=0.1, disp=False):
+    """Nonlinear CG from ``x``: what ``fastopt.minimize(..., method="cg", options=...)`` runs.
+
+    The keyword arguments are the method's options, with their defaults;
+    :func:`fastopt.minimize` checks their types and ranges and passes them here.
+
+    Parameters
+    ----------
+    run : fastopt.second_order._driver.Run
+        The objective with its counters, the callback and the iteration limit.
+    x : ndarray
+        The starting point (float32 or float64, C-contiguous; not modified).
+    gtol : float
+        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    beta : {"pr+", "hz"}
+        Polak–Ribière+ or Hager–Zhang (formulas in the module docstring).
+    maxiter, maxfun : int or None
+        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``;
+        ``maxiter=None`` means ``200 n`` (SciPy's CG default), ``maxfun=None`` no limit.
+    maxls : int
+        Trial points per line search.
+    c1, c2 : float
+        Sufficient-decrease and curvature constants of the strong Wolfe search (a small c2
+        gives the near-exact searches CG needs).
+    disp : bool
+        Print a line per iteration (``run`` does).
+
+    Returns
+    -------
+    OptimizeResult
+
+    >>> import numpy as np, fastopt
+    >>> from fastopt.problems import rosenbrock
+    >>> p = rosenbrock(2)
+    >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="cg", options={"beta": "hz"})
+    >>> r.success, bool(np.allclose(r.x, 1.0, atol=1e-4))
+    (True, True)
+    """
     obj = run.obj
     if beta not in ("pr+", "hz"):
         raise ValueError(f"beta must be 'pr+' or 'hz', got {beta!r}")

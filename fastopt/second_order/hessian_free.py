@@ -7,45 +7,41 @@ Each outer iteration approximately minimizes the damped quadratic model
 with linear conjugate gradients on Hessian-vector products (the user's ``hessp``; else
 ``hess(x) @ p``; else a forward difference of gradients, one gradient per product):
 
-* warm start from ``decay * p_prev`` (``decay = 0.95``) when that lowers the model.  The
+* warm start from ``decay * p_prev`` when that lowers the model.  The
   warm start costs one product, so it is only tried when the curvature of the previous
   solution, ``p_prev.(A_prev + lam_prev I) p_prev`` (known from the previous CG run), moved
   to the current lambda, predicts a model decrease:
   ``decay g.p_prev + decay^2/2 (p_prev.(A_prev + lam_prev I)p_prev + (lam - lam_prev) p_prev.p_prev) < 0``.
-  Near a minimum ``g.p_prev ~ 0`` and the start would be rejected anyway (on extended
-  Rosenbrock, n = 1000, 73 of 75 warm starts were; the prediction agreed with the
-  actual model value in all but 2 of 2889 outer iterations on chained Rosenbrock);
+  Near a minimum ``g.p_prev ~ 0`` and the start would be rejected anyway;
 * CG stops on negative curvature (``p . A p <= 0``: the iterate so far is used, or ``-g``
   on the first CG step), on Martens' relative-progress rule -- after i > k iterations,
   ``k = max(10, 0.1 i)``, stop when ``q(p_i) < 0`` and
-  ``(q(p_i) - q(p_{i-k})) / q(p_i) < k * eps_cg`` (``eps_cg = 5e-4``) -- on the truncated-Newton
+  ``(q(p_i) - q(p_{i-k})) / q(p_i) < k * cg_eps`` -- on the truncated-Newton
   residual test ``|r| <= eta |g|`` with ``eta = min(0.5, sqrt(|g|))`` (which keeps the
   outer iteration superlinear and the product count low far from the solution), or after
-  ``cg_maxiter`` (250) products;
+  ``cg_maxiter`` products;
 * CG-iterate backtracking: the iterates at steps ``ceil(1.3^j)`` are kept; after the last
   iterate, the earlier ones are tried, newest first, while f keeps decreasing (the last
   iterate is often a kept step too: it is not evaluated again).  ``backtrack="martens"``
   always does so (Martens' rule); ``"fallback"`` only when the last iterate gives no
   sufficient decrease; ``False`` (the default) never, and the Armijo search below runs on
   the last iterate.  A NaN or infinite f counts as +inf in these comparisons (so an
-  earlier iterate can replace a last iterate where f is NaN).  The default is chosen by
-  measurement: on the deterministic problems of :mod:`fastopt.problems` going back only
-  costs evaluations.  Gradients + products with
-  ``"fallback"`` / ``"martens"`` / ``False`` are 30,316 / 30,283 / 12,806 on chained
-  Rosenbrock (n = 1000), 316 / 319 / 220 on extended Rosenbrock (n = 1000) and
-  5276 / 5527 / 4982 on the 33 MGH problems (27 solved by each).  Martens' rule is meant
-  for stochastic objectives, where a long CG run can overfit the batch's curvature;
+  earlier iterate can replace a last iterate where f is NaN).  Going back makes more and
+  smaller outer steps, and on the deterministic problems of :mod:`fastopt.problems` it only
+  costs evaluations (figures in ``docs/second_order.md``), hence the default ``False``;
+  Martens' rule is meant for stochastic objectives, where a long CG run can overfit the
+  batch's curvature;
 * Levenberg–Marquardt damping on the reduction ratio ``rho = (f(x + p) - f(x)) / q_0(p)``
   (undamped model): ``lambda *= 3/2`` when ``rho < 1/4``, ``lambda *= 2/3`` when
-  ``rho > 3/4``; ``lambda_0 = 1e-3`` (option ``damping``), never below ``1e-12``;
-* an Armijo backtracking line search (c1 = 1e-4) on the chosen ``p`` from ``t = 1``.
+  ``rho > 3/4``; ``lambda_0 = damping``, never below ``1e-12``;
+* an Armijo backtracking line search (``c1``) on the chosen ``p`` from ``t = 1``.
 
 Trial points (``x + p``, the backtracking iterates, the Armijo steps) are evaluated for f
 only; the gradient is taken once per iteration, at the accepted point (with ``jac=True``
 from the call that gave f there, so ``njev = nit + 1``).  ``njev + nhev`` is what the
 comparison with SciPy's Newton-CG counts.
 
-Stops when ``max |g_i| <= gtol`` (status 0); status 3 after ``max_failures`` (10)
+Stops when ``max |g_i| <= gtol`` (status 0); status 3 after ``max_failures``
 consecutive outer iterations without decrease; status 4 when a Hessian-vector product is
 NaN or infinite (from ``hessp``, ``hess`` or the gradient differences: the message says
 which), since CG cannot tell such a product from negative curvature.  With ``hess`` and no
@@ -60,11 +56,7 @@ from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order.linesearch import armijo_search
 
-__all__ = ["minimize_hessian_free", "HF_OPTIONS", "truncated_cg"]
-
-HF_OPTIONS = dict(gtol=1e-5, maxiter=None, maxfun=None, damping=1e-3, decay=0.95,
-                  cg_maxiter=250, cg_eps=5e-4, backtrack=False, c1=1e-4, maxls=30,
-                  max_failures=10, disp=False)
+__all__ = ["minimize_hessian_free", "truncated_cg"]
 
 _LAMBDA_MIN = 1e-12
 
@@ -158,9 +150,59 @@ def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
     return p, q, D[0, 2], D[0, 0] - D[0, 1], stored, nprod, reason     # p.(A+lam I)p = p.(b-r)
 
 
-def minimize_hessian_free(run, x, *, gtol, damping, decay, cg_maxiter, cg_eps, backtrack,
-                          c1, maxls, max_failures, **_):
-    obj = run.obj                  # minimize checked the types and signs of the options
+def minimize_hessian_free(run, x, *, gtol=1e-5, damping=1e-3, decay=0.95, cg_maxiter=250,
+                          cg_eps=5e-4, backtrack=False, maxiter=None, maxfun=None, maxls=30,
+                          c1=1e-4, max_failures=10, disp=False):
+    """Hessian-free optimization from ``x``: what
+    ``fastopt.minimize(..., method="hessian-free", options=...)`` runs.
+
+    The keyword arguments are the method's options, with their defaults;
+    :func:`fastopt.minimize` checks their types and signs and passes them here (the finer
+    ranges are checked here: a finite ``damping``, ``decay <= 1``, a known ``backtrack``).
+
+    Parameters
+    ----------
+    run : fastopt.second_order._driver.Run
+        The objective with its counters, the callback and the iteration limit.
+    x : ndarray
+        The starting point (float32 or float64, C-contiguous; not modified).
+    gtol : float
+        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    damping : float
+        The initial Levenberg–Marquardt damping lambda_0.
+    decay : float in [0, 1]
+        Warm start CG from ``decay`` times the previous solution (0: start from 0).
+    cg_maxiter : int
+        Hessian-vector products per CG run.
+    cg_eps : float
+        Martens' relative-progress tolerance for stopping CG.
+    backtrack : {False, "fallback", "martens"}
+        CG-iterate backtracking: never, only when the last iterate gives no sufficient
+        decrease, or always (Martens' rule).
+    maxiter, maxfun : int or None
+        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``;
+        ``maxiter=None`` means ``200 n``, ``maxfun=None`` no limit.
+    maxls : int
+        Trial points per Armijo search.
+    c1 : float
+        The Armijo sufficient-decrease constant.
+    max_failures : int
+        Consecutive outer iterations without decrease before the run stops (status 3).
+    disp : bool
+        Print a line per iteration (``run`` does).
+
+    Returns
+    -------
+    OptimizeResult
+
+    >>> import numpy as np, fastopt
+    >>> from fastopt.problems import ExtendedRosenbrock
+    >>> p = ExtendedRosenbrock(1000)
+    >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hessp=p.hessp, method="hessian-free")
+    >>> r.success, r.njev == r.nit + 1       # one gradient per iteration
+    (True, True)
+    """
+    obj = run.obj
     if not math.isfinite(damping):
         raise ValueError(f"damping must be a non-negative number, got {damping!r}")
     if not decay <= 1:

@@ -3,17 +3,16 @@
 Each iteration: ``d = -H g`` with H the L-BFGS inverse-Hessian approximation of the last
 ``maxcor`` pairs (:class:`fastopt.second_order._vec.LBFGSMemory`: the two-loop recursion in
 two passes over the history, initial scaling ``gamma = s.y / y.y``), then a strong Wolfe
-line search (Moré–Thuente, c1 = 1e-4, c2 = 0.9) from ``t = 1``.  Without pairs (the first
+line search (Moré–Thuente, constants ``c1``, ``c2``) from ``t = 1``.  Without pairs (the first
 iteration, after a reset) d is ``-g / ||g||``, so the first trial moves x by a unit
 distance: L-BFGS-B's ``t = 1 / ||g||`` along ``-g``, without its cap ``t <= 1e10`` (which
 made the first step depend on the scale of f) and with ``||g||`` formed so that it neither
 overflows nor underflows (:func:`fastopt.second_order._driver.steepest_descent`).
 
 A pair is kept only when ``s.y > eps (-g_k . s)`` and ``s.y > 0`` (L-BFGS-B's test, eps
-the dtype's machine epsilon): it does not depend on the scale of f or x (``s.y > eps y.y``,
-the former test, rejected every pair once the curvature exceeded 1 / eps -- f = 1e14 x
-Rosenbrock -- and left steepest descent).  The iterates of ``c f`` equal those of f for any
-c > 0 only while the ftol test below does not stop the run: it is absolute for ``|f| < 1``.
+the dtype's machine epsilon), a test that does not depend on the scale of f or x.  The
+iterates of ``c f`` therefore equal those of f for any c > 0, as long as the ftol test
+below does not stop the run: that test is absolute where ``|f| < 1``.
 
 Vector work per iteration: the direction pass (reads the history and g, writes d and
 gives g.d), per line-search trial ``x + t d`` and ``g_t . d``, and the update pass, which
@@ -22,18 +21,17 @@ max |g| in one read of the history.  The trial points go into two reused buffers
 large array is allocated in the loop besides the private copies of x and of the gradient
 that the user's function gets and returns, see fastopt.minimize).
 
-Stops (status 0) when ``max |g_i| <= gtol`` (1e-5) or when the relative reduction
+Stops (status 0) when ``max |g_i| <= gtol`` or when the relative reduction
 ``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol`` in ``ftol_iters`` consecutive
-iterations.  L-BFGS-B uses the same test with ``ftol = 2.2e-9`` and one iteration; on the
-MGH set that stops it at slow stretches far from the minimum (Wood, Powell badly scaled,
-Meyer, Osborne 1, discrete boundary value).  ``ftol = 1e-12, ftol_iters = 2`` solves
-those and costs 9% more evaluations on the problems both solve (measured with
-``fastopt.benchmarks.second_order``); ``ftol=2.2e-9, ftol_iters=1`` reproduces L-BFGS-B's
-iterates on most of the set.  Because of the 1 in the denominator the test is
+iterations.  L-BFGS-B uses the same test with ``ftol = 2.2e-9`` and one iteration, which
+stops it on slow stretches far from the minimum on several MGH problems (Wood, Powell badly
+scaled, Meyer, Osborne 1, discrete boundary value); the defaults here solve those, at slightly
+more evaluations on the problems both solve (``fastopt.benchmarks.second_order``,
+figures in ``docs/second_order.md``).  ``ftol=2.2e-9, ftol_iters=1`` reproduces
+L-BFGS-B's iterates on most of the set.  Because of the 1 in the denominator the test is
 absolute, ``f_k - f_{k+1} <= ftol``, wherever ``|f| < 1``: a small-scale f (``c f`` with
 c << 1) can stop there long before ``gtol`` is met, where f itself would not (L-BFGS-B
-behaves the same; the rule is kept because it is what reproduces L-BFGS-B's iterates).
-Pass ``ftol=0`` to stop on ``gtol`` alone, or scale f to order 1.
+behaves the same).  Pass ``ftol=0`` to stop on ``gtol`` alone, or scale f to order 1.
 
 When a line search finds no lower point the memory is dropped and the search is retried
 along ``-g``; if that fails too the run ends at the best point seen, with status 3 (or 4
@@ -47,20 +45,56 @@ from fastopt.second_order import _vec
 from fastopt.second_order._driver import gnorm, steepest_descent
 from fastopt.second_order.linesearch import wolfe_search
 
-__all__ = ["minimize_lbfgs", "LBFGS_OPTIONS"]
-
-#: Options of ``method="lbfgs"`` and their defaults (names as SciPy's L-BFGS-B).
-LBFGS_OPTIONS = dict(maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2,
-                     maxiter=15000, maxfun=15000, maxls=20, c1=1e-4, c2=0.9, disp=False)
+__all__ = ["minimize_lbfgs"]
 
 
-def minimize_lbfgs(run, x, *, maxcor, gtol, ftol, ftol_iters, maxls, c1, c2, **_):
-    """The L-BFGS loop on ``run`` (a :class:`fastopt.second_order._driver.Run`) from x."""
-    obj = run.obj                  # the options are checked (types, ranges) by minimize
+def minimize_lbfgs(run, x, *, maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, maxiter=15000,
+                   maxfun=15000, maxls=20, c1=1e-4, c2=0.9, disp=False):
+    """L-BFGS from ``x``: what ``fastopt.minimize(..., method="lbfgs", options=...)`` runs.
+
+    The keyword arguments are the method's options, with their defaults (names as SciPy's
+    L-BFGS-B); :func:`fastopt.minimize` checks their types and ranges and passes them here.
+
+    Parameters
+    ----------
+    run : fastopt.second_order._driver.Run
+        The objective with its counters, the callback and the iteration limit.
+    x : ndarray
+        The starting point (float32 or float64, C-contiguous; not modified).
+    maxcor : int
+        Number of (s, y) pairs kept.
+    gtol : float
+        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    ftol, ftol_iters : float, int
+        Stop when the relative reduction of f is ``<= ftol`` in ``ftol_iters`` consecutive
+        iterations (absolute where ``|f| < 1``; see the module docstring).
+    maxiter, maxfun : int or None
+        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``.
+    maxls : int
+        Trial points per line search.
+    c1, c2 : float
+        Sufficient-decrease and curvature constants of the strong Wolfe search.
+    disp : bool
+        Print a line per iteration (``run`` does).
+
+    Returns
+    -------
+    OptimizeResult
+
+    Example (through :func:`fastopt.minimize`, which builds ``run``):
+
+    >>> import numpy as np, fastopt
+    >>> from fastopt.problems import rosenbrock
+    >>> p = rosenbrock(2)
+    >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, options={"maxcor": 5})
+    >>> r.success, bool(np.allclose(r.x, 1.0, atol=1e-4))
+    (True, True)
+    """
+    obj = run.obj
+    mem = _vec.LBFGSMemory(maxcor, x.size, x.dtype)    # a maxcor too large: before any f
     f, g, done = run.start(x, gtol)
     if done is not None:
         return done
-    mem = _vec.LBFGSMemory(maxcor, x.size, x.dtype)
     d = np.empty_like(x)
     work = [np.empty_like(x), np.empty_like(x)]   # trial points; x is one of three buffers
     nit = small = 0

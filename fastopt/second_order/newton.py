@@ -3,10 +3,11 @@
 Each iteration solves ``(H + tau I) d = -g`` where ``tau >= 0`` is the smallest value of
 the sequence of Nocedal & Wright's Algorithm 3.3 for which Cholesky succeeds:
 ``tau_0 = 0`` if ``min_i H_ii > 0`` else ``beta - min_i H_ii``, then
-``tau <- max(2 tau, beta)`` (``beta = 1e-3 * max_ij |H_ij|``, relative to the Hessian's
-largest entry -- no floor of 1 -- so that H and c H take the same tries for any c > 0:
-with ``max(1, .)`` every shift was at least 1e-3, which swamped small-scale Hessians; the
-absolute 1e-3 is used only when H is all zero).  A strong Wolfe (default) or
+``tau <- max(2 tau, beta)`` with ``beta = 1e-3 * max_ij |H_ij|``.  beta is relative to the
+Hessian's largest entry, with no absolute floor, so that H and c H take the same tries for
+any c > 0 (an absolute 1e-3 is used only when H is all zero); the largest entry rather than
+the largest diagonal entry, because a small diagonal beside large off-diagonal entries needs
+shifts of the size of the latter.  A strong Wolfe (default) or
 Armijo line search from ``t = 1`` follows.
 
 The Hessian: the user's ``hess`` (dense array or anything with ``toarray()``); without it,
@@ -15,10 +16,10 @@ products per iteration, each counted in ``nhev``); else forward differences of t
 gradient (n gradients per iteration; the gradient must then be ``jac``, not differences:
 fastopt.minimize refuses differences of differences).
 
-Stops when ``max |g_i| <= gtol`` (status 0); status 5 when no tau up to
-``1e20 * max_ij |H_ij|`` gives a factorization (a non-finite Hessian, in practice: the limit
-is relative, like beta, so that f and c f behave alike -- an absolute 1e20 failed on
-Rosenbrock times 1e18), status 3 when the line search cannot decrease f.
+Stops when ``max |g_i| <= gtol`` (status 0); status 4 when the Hessian has a non-finite
+entry (as any non-finite value); status 5 when no tau up to ``1e20 * max_ij |H_ij|`` gives a
+factorization (the limit is relative, like beta, so that f and c f behave alike), status 3
+when the line search cannot decrease f.
 """
 import math
 
@@ -29,10 +30,7 @@ from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order.linesearch import armijo_search, wolfe_search
 
-__all__ = ["minimize_newton", "NEWTON_OPTIONS", "modified_cholesky_solve"]
-
-NEWTON_OPTIONS = dict(gtol=1e-5, maxiter=None, maxfun=None, line_search="wolfe", c1=1e-4,
-                      c2=0.9, maxls=20, disp=False)
+__all__ = ["minimize_newton", "modified_cholesky_solve"]
 
 
 def _cho_solve(L, b):
@@ -52,11 +50,7 @@ def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max_rel=1e20):
     diag = np.diagonal(H)
     if not np.all(np.isfinite(H)):
         return None, math.inf
-    # relative to H alone: a floor such as max(1, ...) made every shift >= 1e-3, which
-    # swamps a Hessian of scale 1e-8 (616 iterations instead of 28 on 1e-8 x Rosenbrock)
-    # and could not fix one of scale 1e-18.  The largest entry, not the largest diagonal
-    # entry: a tiny diagonal beside large off-diagonal entries needs shifts of the size of
-    # the latter.  A zero H has no scale: use the absolute constants then.
+    # the scale of H alone (see the module docstring); a zero H has none: absolute constants
     hscale = float(np.max(np.abs(H))) if H.size else 1.0
     if not (hscale > 0 and math.isfinite(hscale)):
         hscale = 1.0
@@ -74,7 +68,46 @@ def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max_rel=1e20):
     return None, tau
 
 
-def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
+def minimize_newton(run, x, *, gtol=1e-5, line_search="wolfe", maxiter=None, maxfun=None,
+                    maxls=20, c1=1e-4, c2=0.9, disp=False):
+    """Newton's method from ``x``: what ``fastopt.minimize(..., method="newton", options=...)``
+    runs.
+
+    The keyword arguments are the method's options, with their defaults;
+    :func:`fastopt.minimize` checks their types and ranges and passes them here.
+
+    Parameters
+    ----------
+    run : fastopt.second_order._driver.Run
+        The objective with its counters, the callback and the iteration limit.
+    x : ndarray
+        The starting point (float32 or float64, C-contiguous; not modified).
+    gtol : float
+        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    line_search : {"wolfe", "armijo"}
+        Strong Wolfe (Moré–Thuente), or Armijo backtracking, which evaluates only f at
+        trial points and takes the gradient at the accepted one.
+    maxiter, maxfun : int or None
+        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``;
+        ``maxiter=None`` means ``200 n``, ``maxfun=None`` no limit.
+    maxls : int
+        Trial points per line search.
+    c1, c2 : float
+        Sufficient-decrease and curvature constants (c2: Wolfe only).
+    disp : bool
+        Print a line per iteration (``run`` does).
+
+    Returns
+    -------
+    OptimizeResult
+
+    >>> import numpy as np, fastopt
+    >>> from fastopt.problems import rosenbrock
+    >>> p = rosenbrock(2)
+    >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, method="newton")
+    >>> r.success, r.nhev == r.nit            # one Hessian per iteration
+    (True, True)
+    """
     obj = run.obj
     if line_search not in ("wolfe", "armijo"):
         raise ValueError(f"line_search must be 'wolfe' or 'armijo', got {line_search!r}")
@@ -87,10 +120,12 @@ def minimize_newton(run, x, *, gtol, line_search, c1, c2, maxls, **_):
             H = obj.hess(x, g)
         except EvaluationLimit:
             return run.result(x, f, g, nit, *run.limit_message())
+        if not np.all(np.isfinite(H)):     # e.g. differences of a gradient that became NaN
+            return run.result(x, f, g, nit, 4, "stopped: the Hessian has non-finite entries")
         d, tau = modified_cholesky_solve(H, -g)
         if d is None:
-            return run.result(x, f, g, nit, 5, "stopped: the Hessian has non-finite entries "
-                              "or could not be made positive definite")
+            return run.result(x, f, g, nit, 5, "stopped: the Hessian could not be made "
+                              "positive definite")
         d = np.ascontiguousarray(d, dtype=x.dtype)
         gtd = _vec.dot(g, d)
         if not gtd < 0:

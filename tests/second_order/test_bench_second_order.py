@@ -1,4 +1,5 @@
-"""The second-order benchmark module's contract (collect / format_table / plot_profile)."""
+"""The second-order benchmark module's contract (collect / format_table / plot_profile), and
+what its quick rows show about fastopt's solvers against SciPy's, run live."""
 import numpy as np
 import pytest
 
@@ -33,6 +34,31 @@ def test_format_table_and_summaries(rows):
         s = bench.lbfgs_summary(rows)
         assert s["both"] >= 20 and s["ratio"] <= 1.10
         assert "L-BFGS vs L-BFGS-B" in text and "Hessian-free vs Newton-CG" in text
+
+
+def _by_problem(rows, impl, method):
+    return {r["problem"]: r for r in rows if r["implementation"] == impl
+            and r["method"] == method and r["n"] < 1000}       # the MGH set
+
+
+def test_lbfgs_solves_every_mgh_problem_l_bfgs_b_solves(rows):
+    theirs = _by_problem(rows, "scipy", "L-BFGS-B")
+    if not theirs:
+        pytest.skip("needs SciPy")
+    ours = _by_problem(rows, "fastopt", "lbfgs")
+    solved = {k for k, r in ours.items() if r["solved"]}
+    solved_ref = {k for k, r in theirs.items() if r["solved"]}
+    assert solved_ref <= solved and len(solved) > len(solved_ref), solved_ref - solved
+
+
+def test_cg_needs_no_more_evaluations_than_scipy_cg_on_the_mgh_set(rows):
+    theirs = _by_problem(rows, "scipy", "CG")
+    if not theirs:
+        pytest.skip("needs SciPy")
+    ours = _by_problem(rows, "fastopt", "cg")
+    both = [k for k in ours if ours[k]["solved"] and theirs[k]["solved"]]
+    fo, sp = sum(ours[k]["nfev"] for k in both), sum(theirs[k]["nfev"] for k in both)
+    assert len(both) >= 20 and fo <= sp, (len(both), fo, sp)
 
 
 def test_plot_profile(rows, tmp_path):

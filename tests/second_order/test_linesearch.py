@@ -4,6 +4,7 @@ import math
 import numpy as np
 import pytest
 
+import fastopt
 from fastopt.second_order import line_search_armijo, line_search_wolfe
 from fastopt import problems
 from fastopt.problems import ChainedRosenbrock, mgh_problems
@@ -91,3 +92,55 @@ def test_wolfe_work_buffers_give_the_same_search_and_keep_the_best_point():
         line_search_wolfe(p.fun_grad, x, d, f0, g0, work=[work[0], work[0]])
     with pytest.raises(ValueError):
         line_search_wolfe(p.fun_grad, x, d, f0, g0, work=[x, work[0]])
+
+
+def _fg(z):
+    return float(z @ z), 2 * z
+
+
+@pytest.mark.parametrize("case", ["list", "int", "grad list", "strided d", "f32 x f64 d",
+                                  "f32 x f64 grad"])
+def test_public_line_searches_accept_array_likes(case):
+    x, d, g0, fg = np.array([1.0, 1.0]), np.array([-2.0, -2.0]), np.array([2.0, 2.0]), _fg
+    dtype = np.float64
+    if case == "list":
+        x, d, g0 = x.tolist(), d.tolist(), g0.tolist()
+    elif case == "int":
+        x, d, g0 = x.astype(int), d.astype(int), g0.astype(int)
+    elif case == "grad list":
+        fg = lambda z: (float(z @ z), list(2 * z))
+    elif case == "strided d":
+        d = np.array([-2.0, 0.0, -2.0, 0.0])[::2]
+    elif case == "f32 x f64 d":
+        x, g0, dtype = x.astype(np.float32), g0.astype(np.float32), np.float32
+    else:
+        x, d, g0, dtype = x.astype(np.float32), d.astype(np.float32), g0, np.float32
+        fg = lambda z: (float(z @ z), 2 * z.astype(np.float64))
+    r = line_search_wolfe(fg, x, d, 2.0, g0)
+    assert r.wolfe and r.x.dtype == dtype and r.g.dtype == dtype and r.x.flags.c_contiguous
+    np.testing.assert_allclose(r.x, 1 - 2 * r.t, rtol=1e-6)
+    a = line_search_armijo(lambda z: float(np.dot(z, z)), x, d, 2.0, -8.0)
+    assert a.wolfe and a.x.dtype == dtype and a.t == 0.5
+
+
+def test_line_searches_reject_bad_shapes_and_overlapping_work():
+    x = np.ones(2)
+    with pytest.raises(ValueError, match="1-D"):
+        line_search_wolfe(_fg, np.ones((2, 2)), -2 * np.ones((2, 2)), 4.0, 2 * np.ones((2, 2)))
+    with pytest.raises(ValueError, match="1-D"):
+        line_search_wolfe(_fg, x, -np.ones(3), 2.0, 2 * x)
+    with pytest.raises(ValueError, match="overlap"):
+        line_search_wolfe(_fg, x, -2 * x, 2.0, 2 * x, work=[x, np.empty(2)])
+
+
+def test_the_solvers_call_the_line_searches_without_conversion(monkeypatch):
+    from fastopt.second_order import linesearch
+
+    def no_copies(*a):
+        raise AssertionError("a solver went through the converting entry point")
+    monkeypatch.setattr(linesearch, "_as_vectors", no_copies)
+    p = problems.ExtendedRosenbrock(4)
+    for method, kw in [("lbfgs", {}), ("cg", {}), ("newton", {"hess": p.hess}),
+                       ("newton", {"hess": p.hess, "options": {"line_search": "armijo"}}),
+                       ("hessian-free", {"hessp": p.hessp})]:
+        assert fastopt.minimize(p.fun, p.x0, method=method, jac=p.grad, **kw).success

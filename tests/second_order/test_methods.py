@@ -1,5 +1,6 @@
-"""Every method reaches the known minima; evaluation counts are pinned (about +-20%) so
-that regressions in the line searches or the methods show up."""
+"""Every method reaches the known minima, with the properties its algorithm promises (one
+Hessian per Newton iteration, one gradient per Hessian-free iteration, fewer iterations for
+Newton than for L-BFGS), and against SciPy's solvers, run live, where SciPy is installed."""
 import warnings
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 import fastopt
 from fastopt import problems
+from fastopt.second_order import lbfgs
 
 
 def _solve(p, method, **kw):
@@ -14,55 +16,45 @@ def _solve(p, method, **kw):
                             hessp=p.hessp, **kw)
 
 
-def _pinned(actual, expected):
-    assert 0.8 * expected - 2 <= actual <= 1.2 * expected + 2, (actual, expected)
+def _mgh_quietly():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        yield from problems.mgh_problems()
 
 
-# (problem, nit, nfev, nhev) measured with the defaults
-PINNED = {
-    "lbfgs": [("rosenbrock", 37, 45, 0), ("wood", 85, 110, 0), ("beale", 15, 16, 0),
-              ("helical_valley", 29, 33, 0), ("watson", 51, 55, 0), ("chebyquad", 21, 27, 0),
-              ("powell_badly_scaled", 160, 199, 0)],
-    # newton: helical valley re-pinned (10, 14, 10 before) when the shift's scale became
-    # the largest entry of H rather than of its diagonal (MGH total nfev 1092 -> 1097)
-    "newton": [("rosenbrock", 22, 29, 22), ("wood", 40, 57, 40), ("beale", 6, 7, 6),
-               ("helical_valley", 11, 19, 11), ("brown_dennis", 8, 9, 8), ("watson", 11, 12, 11),
-               ("powell_badly_scaled", 96, 116, 96)],
-    # re-pinned when the warm start began to be skipped where the last curvature predicts
-    # it does not lower the model (fewer products) and f-only trial points stopped
-    # counting a gradient (fewer evaluations); then when the default became
-    # backtrack=False (it was 75, 111, 142 on Rosenbrock, 12, 15, 20 on Beale, 22, 37, 53
-    # on the helical valley, with a backtracking that evaluated the last iterate twice)
-    "hessian-free": [("rosenbrock", 75, 96, 142), ("beale", 12, 14, 20),
-                     ("helical_valley", 22, 30, 53), ("brown_dennis", 14, 15, 28),
-                     ("watson", 14, 15, 38), ("freudenstein_roth", 9, 10, 13)],
-    "cg": [("rosenbrock", 22, 68, 0), ("wood", 93, 181, 0), ("beale", 12, 30, 0),
-           ("helical_valley", 30, 74, 0), ("freudenstein_roth", 15, 35, 0)],
+PROBLEMS = {
+    "lbfgs": ["rosenbrock", "wood", "beale", "helical_valley", "watson", "chebyquad",
+              "powell_badly_scaled"],
+    "newton": ["rosenbrock", "wood", "beale", "helical_valley", "brown_dennis", "watson",
+               "powell_badly_scaled"],
+    "hessian-free": ["rosenbrock", "beale", "helical_valley", "brown_dennis", "watson",
+                     "freudenstein_roth"],
+    "cg": ["rosenbrock", "wood", "beale", "helical_valley", "freudenstein_roth"],
 }
-CASES = [(m, *c) for m, cs in PINNED.items() for c in cs]
+CASES = [(m, name) for m, names in PROBLEMS.items() for name in names]
 
 
-@pytest.mark.parametrize("method,name,nit,nfev,nhev", CASES,
-                         ids=[f"{c[0]}-{c[1]}" for c in CASES])
-def test_reaches_known_minimum_with_pinned_counts(method, name, nit, nfev, nhev):
+@pytest.mark.parametrize("method,name", CASES, ids=[f"{m}-{n}" for m, n in CASES])
+def test_reaches_the_known_minimum(method, name):
     p = problems.get(name)
     r = _solve(p, method)
     assert r.success and r.status == 0, r.message
     assert p.solved(r.fun), (r.fun, p.minima())
-    _pinned(r.nit, nit)
-    _pinned(r.nfev, nfev)
-    _pinned(r.nhev, nhev)
     assert r.njev <= r.nfev + 1
+    if method == "newton":
+        assert r.nhev == r.nit                      # one Hessian per iteration
+        assert r.nit < _solve(p, "lbfgs").nit       # and fewer iterations than L-BFGS
+    elif method == "hessian-free":
+        assert r.njev == r.nit + 1                  # one gradient per iteration
+    else:
+        assert r.nhev == 0 and r.nfev == r.njev     # every trial point takes (f, g)
 
 
-@pytest.mark.parametrize("method,expected", [("lbfgs", 30), ("newton", 32)])
-def test_solved_count_on_the_mgh_set(method, expected):
-    solved = 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        for p in problems.mgh_problems():
-            solved += p.solved(_solve(p, method).fun)
-    assert solved >= expected
+@pytest.mark.parametrize("method,at_least", [("lbfgs", 30), ("newton", 32)])
+def test_solves_nearly_all_of_the_mgh_set(method, at_least):
+    # L-BFGS against SciPy's L-BFGS-B, on the same set: tests/second_order/test_bench_second_order.py
+    solved = [p.name for p in _mgh_quietly() if p.solved(_solve(p, method).fun)]
+    assert len(solved) >= at_least, solved
 
 
 @pytest.mark.parametrize("method", ["lbfgs", "hessian-free", "cg"])
@@ -125,42 +117,23 @@ def test_hessian_free_backtracking_modes(backtrack):
 def test_cg_hager_zhang():
     p = problems.get("rosenbrock")
     r = _solve(p, "cg", options={"beta": "hz"})
+    pr = _solve(p, "cg")
     assert r.success and p.solved(r.fun)
-    assert r.nfev < 150
+    assert r.nit != pr.nit or not np.array_equal(r.x, pr.x)    # another recurrence
 
 
-# Hessian-free against SciPy's Newton-CG on the scalable problems, n = 1000: gradients +
-# Hessian-vector products (njev + nhev) when Hessian-free stops at the max |g| Newton-CG
-# ends with (recorded here with SciPy 1.17.1: gtol, Newton-CG's count, Hessian-free's count
-# with backtrack="fallback", and with the default backtrack=False).  Going back to earlier
-# CG iterates needs more than Newton-CG on extended Rosenbrock (316 vs 247); the default
-# needs no more than Newton-CG on all four.
-HF_VS_NCG = [("extended_rosenbrock", 1.4e-5, 247, 316, 220),
-             ("extended_powell", 7.9e-8, 107, 98, 98),
-             ("broyden_tridiagonal_n", 2.6e-3, 31, 28, 28),
-             ("quadratic_cond1e+04", 2.0e-3, 673, 667, 667)]
+SCALABLE = ["extended_rosenbrock", "extended_powell", "broyden_tridiagonal_n",
+            "quadratic_cond1e+04"]
 
 
 def _scalable(name, n=1000):
     return {p.name: p for p in problems.scalable_problems(n)}[name]
 
 
-@pytest.mark.parametrize("name,gtol,ncg,hf,hf_no_backtrack", HF_VS_NCG,
-                         ids=[c[0] for c in HF_VS_NCG])
-def test_hessian_free_counts_on_scalable_problems(name, gtol, ncg, hf, hf_no_backtrack):
-    p = _scalable(name)
-    for backtrack, expected in (("fallback", hf), (False, hf_no_backtrack)):
-        r = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="hessian-free",
-                             hessp=p.hessp, options={"gtol": gtol, "backtrack": backtrack})
-        assert r.success
-        _pinned(r.njev + r.nhev, expected)
-        assert r.njev == r.nit + 1      # one gradient per iteration, none at rejected points
-    assert r.njev + r.nhev <= ncg
-
-
-@pytest.mark.parametrize("name", [c[0] for c in HF_VS_NCG])
+@pytest.mark.parametrize("name", SCALABLE)
 def test_hessian_free_needs_no_more_evaluations_than_newton_cg(name):
-    # with the defaults (no CG-iterate backtracking; see HF_VS_NCG for "fallback")
+    # gradients + Hessian-vector products, Hessian-free stopping at the max |g| that
+    # SciPy's Newton-CG ends with
     minimize = pytest.importorskip("scipy.optimize").minimize
     p = _scalable(name)
     ref = minimize(p.fun_grad, p.x0, jac=True, method="Newton-CG", hessp=p.hessp)
@@ -168,6 +141,7 @@ def test_hessian_free_needs_no_more_evaluations_than_newton_cg(name):
     r = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="hessian-free", hessp=p.hessp,
                          options={"gtol": gtol})
     assert r.success and np.abs(p.grad(r.x)).max() <= gtol
+    assert r.njev == r.nit + 1      # one gradient per iteration, none at rejected points
     assert r.njev + r.nhev <= ref.njev + ref.nhev, (r.njev + r.nhev, ref.njev + ref.nhev)
 
 
@@ -201,3 +175,89 @@ def test_truncated_cg_keeps_only_iterates_before_the_last():
         steps = [s[0] for s in stored]
         assert steps == sorted(keep & set(range(1, nprod)))      # nprod = the last step
         assert all(not np.array_equal(s[1], p) for s in stored)
+
+
+def test_newton_builds_the_hessian_from_hessp():
+    p = problems.ExtendedRosenbrock(4)
+    calls = []
+
+    def hessp(x, v):
+        calls.append(1)
+        return p.hessp(x, v)
+    r = fastopt.minimize(p.fun, p.x0, method="newton", jac=p.grad, hessp=hessp)
+    ref = fastopt.minimize(p.fun, p.x0, method="newton", jac=p.grad, hess=p.hess)
+    assert r.success
+    # the same Hessians, so the same iterates as with hess; n products per iteration
+    np.testing.assert_allclose(r.x, ref.x, rtol=0, atol=1e-12)
+    assert (r.nit, r.nfev, r.njev) == (ref.nit, ref.nfev, ref.njev)
+    assert r.nhev == len(calls) == p.n * ref.nhev
+
+
+def _counting(p):
+    """p.fun and p.fun_grad that count evaluations at an x seen before."""
+    seen, repeats = set(), [0]
+
+    def note(x):
+        key = x.tobytes()
+        repeats[0] += key in seen
+        seen.add(key)
+
+    def fun(x):
+        note(x)
+        return p.fun(x)
+
+    def fun_grad(x):
+        note(x)
+        return p.fun_grad(x)
+    return fun, fun_grad, repeats
+
+
+@pytest.mark.parametrize("jac", ["fun", "callable", "differences"])
+def test_newton_armijo_never_evaluates_f_twice_at_a_point(jac):
+    p = problems.get("beale")
+    fun, fun_grad, repeats = _counting(p)
+    kw = {"fun": dict(fun=fun_grad, jac=True), "callable": dict(fun=fun, jac=p.grad),
+          "differences": dict(fun=fun)}[jac]
+    r = fastopt.minimize(x0=p.x0, hess=p.hess, method="newton",
+                         options={"line_search": "armijo"}, **kw)
+    assert r.success and p.solved(r.fun, atol=1e-6)
+    assert repeats[0] == 0 and r.njev == r.nit + 1
+
+
+def test_hessian_free_with_hess_only_evaluates_it_once_per_outer_iteration():
+    p = problems.ExtendedRosenbrock(20)
+    calls = []
+
+    def hess(x):
+        calls.append(1)
+        return p.hess(x)
+
+    r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=hess, method="hessian-free")
+    ref = fastopt.minimize(p.fun_grad, p.x0, jac=True, hessp=p.hessp, method="hessian-free")
+    assert r.success and r.nit == ref.nit          # the same products, so the same run
+    assert len(calls) == r.nhev < ref.nhev          # ref.nhev counts products
+    assert r.nhev <= r.nit + 10                     # one per outer iteration (and failures)
+
+
+def test_lbfgs_retry_along_minus_gradient_after_a_reset_starts_at_unit_distance(monkeypatch):
+    # after a failed search the memory is dropped and the search retried along -g; its
+    # first trial moves x by ||t0 d|| = 1, as on the first iteration
+    calls = []
+    real = lbfgs.wolfe_search
+
+    def spy(fg, x, d, f0, g0, gtd0, t0, **kw):
+        calls.append((t0 * float(np.linalg.norm(d)), d.copy(), g0.copy()))
+        res = real(fg, x, d, f0, g0, gtd0, t0=t0, **kw)
+        if len(calls) == 3:          # the third search (memory of 2 pairs) "fails"
+            res.success = res.limit = False
+        return res
+
+    monkeypatch.setattr(lbfgs, "wolfe_search", spy)
+    p = problems.get("rosenbrock")
+    r = fastopt.minimize(lambda x: (1e3 * p.fun(x), 1e3 * p.grad(x)), p.x0, jac=True,
+                         options={"maxiter": 5})
+    assert r.nit == 5 and len(calls) >= 4
+    dist, d, g = calls[3]                         # the retry
+    np.testing.assert_allclose(d / np.linalg.norm(d), -g / np.linalg.norm(g), rtol=1e-12)
+    assert dist == pytest.approx(1.0, rel=1e-12)
+    assert calls[0][0] == pytest.approx(1.0, rel=1e-12)     # the first iteration

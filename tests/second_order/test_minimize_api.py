@@ -17,12 +17,17 @@ def _quad(x):
 
 
 @pytest.mark.parametrize("method", METHODS)
-def test_same_result_fields_for_every_method(method):
+def test_same_result_fields_for_every_method_and_exit(method):
     r = fastopt.minimize(_quad, np.zeros(3), jac=True, method=method)
-    assert isinstance(r, OptimizeResult) and FIELDS <= set(r)
+    assert isinstance(r, OptimizeResult) and set(r) == FIELDS
     assert r.success and r.status == 0 and r.message.startswith("converged")
     np.testing.assert_allclose(r.x, 3.0, atol=1e-6)
     assert r.fun == r["fun"] and isinstance(r.nit, int)
+    p = problems.get("rosenbrock")
+    for options in ({"maxiter": 2}, {"maxfun": 4}, {"gtol": 1e3}):
+        r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, hessp=p.hessp,
+                             method=method, options=options)
+        assert set(r) == FIELDS, (options, set(r) ^ FIELDS)
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -30,9 +35,10 @@ def test_jac_forms_and_args(method):
     f = lambda x, a: float((x - a) @ (x - a))
     g = lambda x, a: 2 * (x - a)
     # newton / hessian-free refuse difference gradients without hess (see
-    # test_review7.py): give them the Hessian, which makes a difference gradient fine
+    # test_second_derivatives_of_difference_gradients_are_refused): give them the Hessian
     h = {"hess": lambda x, a: 2 * np.eye(2)} if method in ("newton", "hessian-free") else {}
-    for kw in (dict(jac=g), dict(jac=None, **h), dict(jac="2-point", **h)):
+    for kw in (dict(jac=g), dict(jac=None, **h), dict(jac=False, **h),
+               dict(jac="2-point", **h), dict(jac="3-point", **h), dict(jac="cs", **h)):
         r = fastopt.minimize(f, np.zeros(2), args=(1.5,), method=method, **kw)
         assert r.success, (kw, r.message)
         np.testing.assert_allclose(r.x, 1.5, atol=1e-4)
@@ -72,6 +78,22 @@ def test_limits_end_the_run(method):
     r = fastopt.minimize(p.fun_grad, p.x0, options={"maxfun": 7}, **kw)
     assert r.status == 2 and not r.success and r.nfev <= 7 and "maxfun" in r.message
     assert r.fun <= p.fun(p.x0)
+    r = fastopt.minimize(p.fun_grad, p.x0, options={"maxiter": 0}, **kw)
+    assert r.status == 1 and r.nit == 0 and "maxiter" in r.message
+    assert np.array_equal(r.x, p.x0) and r.nfev == 1 and r.nhev == 0
+    assert r.fun == p.fun(p.x0)
+    with pytest.raises(ValueError, match="maxfun"):
+        fastopt.minimize(p.fun_grad, p.x0, options={"maxfun": 0}, **kw)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_maxfun_too_small_for_the_first_difference_gradient_gives_status_2(method):
+    p = problems.get("rosenbrock")         # forward differences need n + 1 = 3 evaluations
+    r = fastopt.minimize(p.fun, p.x0, method=method, options={"maxfun": 2},
+                         hess=p.hess if method in ("newton", "hessian-free") else None)
+    assert r.status == 2 and not r.success and "maxfun" in r.message
+    assert r.nit == 0 and r.nfev == 2 and np.array_equal(r.x, p.x0)
+    assert set(r) == FIELDS
 
 
 def test_line_search_failure_returns_best_point_with_a_message():
@@ -81,21 +103,6 @@ def test_line_search_failure_returns_best_point_with_a_message():
     r = fastopt.minimize(fg, [1.0, 1.0], jac=True)
     assert r.status == 3 and not r.success
     assert "line search" in r.message and r.fun <= 2.0
-
-
-@pytest.mark.parametrize("method", METHODS)
-def test_non_finite_values(method):
-    with pytest.raises(ValueError, match="x0"):
-        fastopt.minimize(_quad, [0.0, np.nan], jac=True, method=method)
-    with pytest.raises(ValueError, match="not finite"):
-        fastopt.minimize(lambda x: (math.inf, x), [1.0], jac=True, method=method)
-    # f becomes NaN beyond x = 2: the searches step back and still converge
-    def fg(x):
-        if x[0] > 2:
-            return math.nan, np.full(1, np.nan)
-        return float((x[0] - 1.9) ** 2), 2 * (x - 1.9)
-    r = fastopt.minimize(fg, [0.0], jac=True, hess=lambda x: np.eye(1) * 2, method=method)
-    assert r.success and abs(r.x[0] - 1.9) < 1e-5
 
 
 def test_bad_input_is_rejected_clearly():
@@ -127,6 +134,45 @@ def test_bad_input_is_rejected_clearly():
                          hess=lambda x: np.eye(3))
     with pytest.raises(ValueError, match="tol"):
         fastopt.minimize(_quad, [1.0], jac=True, tol=-1)
+
+
+@pytest.mark.parametrize("options,match", [
+    ({"maxiter": "a"}, "maxiter must be"), ({"maxiter": math.inf}, "maxiter must be"),
+    ({"maxiter": 2.5}, "maxiter must be"), ({"maxfun": "10"}, "maxfun must be"),
+    ({"gtol": "small"}, "gtol must be"), ({"maxcor": "a"}, "maxcor must be"),
+    ({"maxls": math.nan}, "maxls must be"),
+    ("maxiter", "options must be a dict"), ([("maxiter", 3)], "options must be a dict"),
+    (3, "options must be a dict"),
+])
+def test_options_of_the_wrong_type_are_clear_errors(options, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        fastopt.minimize(_quad, np.ones(2), jac=True, options=options)
+
+
+def test_integral_float_options_are_accepted_and_other_jac_strings_are_not():
+    r = fastopt.minimize(_quad, np.ones(2), jac=True,
+                         options={"maxiter": 50.0, "maxfun": np.int64(100)})
+    assert r.success
+    for jac in ("2point", "exact", ""):
+        with pytest.raises(ValueError, match="jac"):
+            fastopt.minimize(lambda x: float(x @ x), np.zeros(2), jac=jac)
+
+
+@pytest.mark.parametrize("method", ["newton", "hessian-free"])
+@pytest.mark.parametrize("jac", [None, False, "2-point", "3-point", "cs"])
+def test_second_derivatives_of_difference_gradients_are_refused(method, jac):
+    p = problems.get("rosenbrock")
+    with pytest.raises(ValueError, match="finite-difference gradients are unreliable"):
+        fastopt.minimize(p.fun, p.x0, method=method, jac=jac)
+
+
+@pytest.mark.parametrize("method", ["newton", "hessian-free"])
+def test_difference_hessian_of_an_analytic_gradient_and_the_reverse_work(method):
+    p = problems.ExtendedRosenbrock(4)
+    for fun, kw in ((p.fun, {"jac": p.grad}), (p.fun_grad, {"jac": True}),
+                    (p.fun, {"hess": p.hess}), (p.fun, {"hessp": p.hessp})):
+        r = fastopt.minimize(fun, p.x0, method=method, **kw)
+        assert r.success and np.allclose(r.x, 1, atol=1e-3), kw
 
 
 def test_x0_is_not_modified_and_dtype_rules():

@@ -114,8 +114,18 @@ def test_quadratic_is_ill_conditioned_and_float32_stays_float32():
     assert q.grad(x32).dtype == np.float32 and q.hessp(x32, x32).dtype == np.float32
 
 
-def test_get_and_shape_errors():
-    with pytest.raises(ValueError, match="unknown problem"):
-        problems.get("no-such-problem")
+def test_shape_errors():
     with pytest.raises(ValueError, match="shape"):
         problems.get("wood").fun(np.ones(3))
+
+
+def test_every_problem_name_in_the_error_message_is_gettable():
+    with pytest.raises(ValueError, match="unknown problem.*known: ") as e:
+        problems.get("no such problem")
+    names = str(e.value).split("known: ")[1].split(", ")
+    assert "quadratic_cond1e+04" in names
+    for name in names:
+        assert problems.get(name, n=8 if name.startswith("quadratic") else None).name == name
+    q = problems.get("quadratic_cond1e+04")
+    assert q.n == 1000 and q.cond == 1e4 and not q.rotated
+    assert problems.get("quadratic_rot_cond1e+03", n=8).rotated

@@ -23,7 +23,7 @@ def test_scipy_minimize_with_fastopt_methods(method):
 @pytest.mark.parametrize("method", ADAPTERS, ids=lambda m: m.__name__)
 def test_string_jac_tol_options_and_callbacks(method):
     calls = []
-    # newton / hessian-free need hess with a difference gradient (test_review7.py)
+    # newton / hessian-free need hess with a difference gradient (test_minimize_api.py)
     hess = so.rosen_hess if method in (fs.newton, fs.hessian_free) else None
     r = so.minimize(so.rosen, np.zeros(4), jac="2-point", method=method, tol=1e-6, hess=hess,
                     callback=lambda xk: calls.append(1), options={"maxiter": 500})
@@ -67,3 +67,15 @@ def test_float32_is_kept_through_scipy():
     r = so.minimize(lambda x: (float(x @ x), 2 * x), np.ones(3, np.float32), jac=True,
                     method=fs.lbfgs)
     assert r.x.dtype == np.float32 and r.success
+
+
+@pytest.mark.parametrize("method", [fs.newton, fs.hessian_free], ids=lambda m: m.__name__)
+def test_second_derivatives_of_difference_gradients_are_refused_through_scipy(method):
+    with pytest.raises(ValueError, match="pass jac"):
+        so.minimize(so.rosen, np.zeros(4), method=method, jac="2-point")
+
+
+def test_star_import_does_not_shadow_scipy():
+    namespace = {}
+    exec("import scipy\nfrom fastopt import *", namespace)
+    assert namespace["scipy"].__name__ == "scipy" and "minimize" in namespace

@@ -1,0 +1,45 @@
+# The algorithm table: each first-order algorithm's id, hyperparameters, state, per-step
+# coefficients and C kernels, and one array's part of a step (Item) run through the driver.
+cimport numpy as cnp
+
+from fastopt._kernels._coef cimport fo_coef
+from fastopt._kernels.first_order cimport (
+    AdadeltaHyper, AdagradHyper, AdamaxHyper, AdamHyper, NAdamHyper, RMSpropHyper, SGDHyper,
+)
+
+cdef enum:
+    SGD, ADAGRAD, ADADELTA, RMSPROP, ADAM, ADAMAX, NADAM, N_ALGOS
+
+ctypedef union Hyper:
+    SGDHyper sgd
+    AdagradHyper adagrad
+    AdadeltaHyper adadelta
+    RMSpropHyper rmsprop
+    AdamHyper adam
+    AdamaxHyper adamax
+    NAdamHyper nadam
+
+cdef struct Item:          # one array's part of a step
+    char* p                # parameter data
+    char* g                # gradient data
+    char* s[3]             # state arrays (NULL when not used)
+    Py_ssize_t n           # number of elements
+    Py_ssize_t param       # position of the parameter (in its optimizer or call)
+    int itemsize           # 4: float32, 8: float64
+    const fo_coef* coef
+
+cdef long long STEP_MAX    # step counters are < STEP_MAX (far from int64 overflow)
+
+cdef int read_hyper(int algo, dict g, Hyper* h) except -1
+cdef double read_nonneg(dict group, str key, str what) except? -1.0
+cdef int needed_state(int algo, const Hyper* h) noexcept nogil
+cdef fo_coef make_coef(int algo, const Hyper* h, long long step, bint first,
+                       double mu_product) noexcept nogil
+cdef double read_grad_scale(object value) except? -1.0
+cdef void scale_gradients(int algo, fo_coef* c, double grad_scale) noexcept nogil
+cdef double next_mu_product(int algo, const Hyper* h, long long step,
+                            double mu_product) noexcept nogil
+cdef str step_range_message(str what, object value, long long low)
+# Runs items[0:n_items] (item i covers joint indices [starts[i], starts[i + 1])).
+cdef void run_items(const Item* items, const Py_ssize_t* starts, Py_ssize_t n_items, int algo,
+                    int n_threads) noexcept nogil

@@ -1,0 +1,12 @@
+"""Test-session settings.
+
+SciPy's solvers, the live references of tests/second_order, call OpenBLAS on tiny vectors;
+with OpenBLAS's default of one thread per core its idle threads spin, and on a shared or
+busy machine one L-BFGS-B run on a 2-variable problem takes 0.9 s instead of 0.02 s.  One
+BLAS thread changes no result that the tests compare (counts and iterates are the same) and
+keeps the suite fast.  It must be set before NumPy and SciPy load OpenBLAS, hence here.
+fastopt's own threads (OpenMP) are not affected.
+"""
+import os
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
