@@ -7,11 +7,14 @@ innermost per-element loops.  Compiler flags:
   (``-fno-math-errno`` changes no result; it only drops the errno write that blocks SIMD).
 * ``-ffp-contract=off``: no silent FMA contraction, so the SIMD body, the scalar tail and the
   NumPy reference all round identically, whatever the thread count or CPU.
-* ``-fopenmp`` when a probe shows the compiler and linker accept it; otherwise the build is
-  serial (``src/fastopt/omp_shim.h``) and a warning says so.
+* Threads: the kernels run on fastopt's own thread pool (``src/fastopt/pool.c``, pthreads;
+  ``-pthread``), not in OpenMP regions (see ``docs/threads.md``).  ``FASTOPT_SERIAL=1``
+  builds the serial pool (every kernel on the calling thread).  ``-fopenmp`` is still
+  passed when a probe shows the compiler and linker accept it (``openmp_enabled()``
+  reports it; ``src/fastopt/omp_shim.h`` stands in without it).
 * Portable by default: the hot loops are compiled for several ISAs with ``target_clones``
   (see ``src/fastopt/simd.h``) and picked at load time.  ``FASTOPT_NATIVE=1`` adds
-  ``-march=native`` for a machine-specific build; ``FASTOPT_NO_OPENMP=1`` forces a serial build.
+  ``-march=native`` for a machine-specific build; ``FASTOPT_NO_OPENMP=1`` leaves out ``-fopenmp``.
 """
 import os
 import shutil
@@ -67,10 +70,18 @@ class BuildExt(build_ext):
                     "fastopt: the C compiler does not support OpenMP; building serial kernels "
                     "(set CC to an OpenMP-capable compiler for multithreading)."
                 )
+        threads_c, threads_l = ([], []) if ctype == "msvc" else (["-pthread"], ["-pthread"])
+        if os.environ.get("FASTOPT_SERIAL") == "1":
+            threads_c, threads_l = ["-DFO_POOL_SERIAL"], []
         for ext in self.extensions:
-            ext.extra_compile_args = cflags + (omp_c if use_omp else [])
-            ext.extra_link_args = omp_l if use_omp else []
+            ext.extra_compile_args = cflags + threads_c + (omp_c if use_omp else [])
+            ext.extra_link_args = threads_l + (omp_l if use_omp else [])
         super().build_extensions()
+
+
+# C sources compiled into one extension besides its .pyx (the thread pool lives in exactly
+# one extension, so a process has one pool; the others bind to it through a capsule).
+EXTRA_SOURCES = {"fastopt._pool": [os.path.join("src", "fastopt", "pool.c")]}
 
 
 def extensions():
@@ -84,7 +95,7 @@ def extensions():
         exts.append(
             Extension(
                 name,
-                [pyx],
+                [pyx] + EXTRA_SOURCES.get(name, []),
                 include_dirs=[numpy.get_include(), "src"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
             )

@@ -2,7 +2,8 @@
 
 * First-order optimizers with PyTorch's names and defaults (``fastopt.Adam``, ``fastopt.SGD``,
   ...): a step updates the arrays of each param group in one fused, GIL-released,
-  OpenMP-parallel pass, in place, with results that do not depend on the thread count.
+  multithreaded pass (fastopt's own pool, docs/threads.md), in place, with results that do
+  not depend on the thread count.
 * :mod:`fastopt.functional`: the same steps on explicit arrays, without an optimizer object;
   :mod:`fastopt.reference`: their plain NumPy reference, the test oracle.
 * :func:`fastopt.minimize`: L-BFGS, Newton, Hessian-free and nonlinear CG behind SciPy's
@@ -28,6 +29,9 @@ from fastopt.second_order import OptimizeResult, minimize
 from fastopt import scipy  # noqa: E402  (the adapter; imports SciPy only when called)
 
 __version__ = "0.1.0"
+
+from fastopt import _threadpoolctl  # noqa: E402
+_threadpoolctl.register()
 
 # fastopt.scipy is left out: ``from fastopt import *`` would shadow SciPy's own package
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",

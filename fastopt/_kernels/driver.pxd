@@ -1,10 +1,11 @@
 # The parallel driver: runs work laid out as one joint index space on several threads.
 #
 # A step's arrays are laid end to end: item i covers the joint indices
-# [starts[i], starts[i + 1]).  Each of the t threads takes one contiguous share of the space
-# (an even split, rounded down to 16 elements) and runs every piece of an item that falls in
-# its share.  The split depends only on the sizes and the thread count, so work that is
-# element-wise gives bit-identical results for every thread count.  Shared by the
+# [starts[i], starts[i + 1]).  The space is cut into fixed chunks of driver.CHUNK indices
+# (a multiple of 16) that the threads of fastopt's pool claim one at a time, the calling
+# thread first (src/fastopt/pool.h); each runs every piece of an item that falls in its
+# chunk.  The chunks depend only on the sizes, so work that is element-wise gives
+# bit-identical results for every thread count.  Shared by the
 # first-order steps and the bandwidth-bound benchmark (fastopt/benchmarks/_bound.pyx), so
 # that both split work the same way.
 

@@ -1,15 +1,28 @@
 """The parallel driver: one split of a joint index space into per-thread shares.
 
 See ``driver.pxd`` for the layout.  :func:`run_work` decides the team size and
-:func:`_run_parallel` holds the one parallel region; everything else runs on the calling
-thread.  ``_set_parallel_min`` is a testing hook.
+:func:`_run_parallel` hands the work to fastopt's thread pool (src/fastopt/pool.h) as
+fixed chunks of CHUNK joint indices: the calling thread starts on them at once, workers that
+are awake join, and nobody waits for a worker that has not started (a libgomp region waited
+for its whole team at the barrier, which stalled every step that followed a NumPy BLAS call
+by milliseconds; see docs/threads.md).  The chunks do not depend on the thread count, and the
+work is element-wise, so results are bit-identical for every thread count.
+``_set_parallel_min`` is a testing hook.
 """
-from cython.parallel cimport parallel
+from fastopt._pool cimport bind_pool, fo_parallel
 
-from fastopt._kernels._coef cimport omp_get_num_threads, omp_get_thread_num
+bind_pool()
+
+# Joint indices per chunk of the pool (a multiple of 16): about 10 us of Adam on one core,
+# long enough that claiming a chunk (one atomic) costs nothing, short enough that a worker
+# that wakes late still finds work.
+CHUNK = 1 << 14
+cdef Py_ssize_t _chunk = CHUNK
 
 # Below this many elements per thread work stays on fewer threads: starting a parallel
 # region costs a few microseconds, about what a thread needs for this many Adam elements.
+from libc.stddef cimport ptrdiff_t
+
 PARALLEL_MIN = 1 << 15
 cdef Py_ssize_t _parallel_min = PARALLEL_MIN
 
@@ -52,13 +65,15 @@ cdef void run_range(const Work* work, Py_ssize_t lo, Py_ssize_t hi) noexcept nog
         i += 1
 
 
+cdef void _run_chunk(void* ctx, ptrdiff_t c) noexcept nogil:
+    cdef const Work* work = <const Work*>ctx
+    cdef Py_ssize_t total = work.starts[work.n_items]
+    run_range(work, c * _chunk, min(total, (c + 1) * _chunk))
+
+
 cdef void _run_parallel(const Work* work, Py_ssize_t total, int t) noexcept nogil:
-    """The parallel region: thread k of the team runs share k."""
-    cdef int tid, nt
-    with parallel(num_threads=t):
-        tid = omp_get_thread_num()
-        nt = omp_get_num_threads()
-        run_range(work, share_start(total, tid, nt), share_start(total, tid + 1, nt))
+    """Chunk c = joint indices [c CHUNK, (c + 1) CHUNK), on up to t threads of the pool."""
+    fo_parallel((total + _chunk - 1) // _chunk, t, _run_chunk, <void*>work)
 
 
 cdef void run_work(const Work* work, int n_threads) noexcept nogil:

@@ -1,51 +1,26 @@
 """Thread settings: how many threads fastopt's kernels use, and whether they can use more
-than one."""
-import numpy as np
+than one.  The count lives in fastopt's thread pool (fastopt._pool, src/fastopt/pool.c):
+``OMP_NUM_THREADS`` at import, else the CPUs this process may use; threadpoolctl's
+``threadpool_limits`` changes it too."""
+from fastopt import _pool
+from fastopt._kernels._coef cimport FO_HAVE_OPENMP
+from fastopt._pool cimport bind_pool, fo_pool_num_threads
 
-from fastopt._kernels._coef cimport FO_HAVE_OPENMP, omp_get_max_threads
-
-cdef int _n_threads = max(1, omp_get_max_threads())
+bind_pool()
 
 
 cdef int num_threads() noexcept nogil:
-    return _n_threads
+    return fo_pool_num_threads()
 
 
-def set_num_threads(n):
-    """Set the number of threads fastopt's kernels use (default: ``OMP_NUM_THREADS`` or all cores).
-
-    Results are bit-identical for every thread count.  Steps of fewer than 32,768 elements
-    per thread run on fewer threads (starting a parallel region costs more than they do).
-
-    Example::
-
-        >>> import fastopt
-        >>> old = fastopt.get_num_threads()
-        >>> fastopt.set_num_threads(1)
-        >>> fastopt.get_num_threads()
-        1
-        >>> fastopt.set_num_threads(old)
-    """
-    global _n_threads
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"number of threads must be a positive integer, got {n!r}")
-    _n_threads = int(n)
-
-
-def get_num_threads():
-    """The number of threads fastopt's kernels use (see :func:`set_num_threads`).
-
-    Example::
-
-        >>> import fastopt
-        >>> fastopt.get_num_threads() >= 1
-        True
-    """
-    return _n_threads
+set_num_threads = _pool.set_num_threads
+get_num_threads = _pool.get_num_threads
 
 
 def openmp_enabled():
-    """True if fastopt was compiled with OpenMP (else every step runs on one thread).
+    """True if the compiler built fastopt with OpenMP.  The kernels no longer run in OpenMP
+    regions (they run on fastopt's own pool, see ``docs/threads.md``); whether they can
+    use several threads is :func:`fastopt._pool.threads_enabled`.
 
     Example::
 

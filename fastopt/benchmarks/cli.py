@@ -72,8 +72,12 @@ def build_parser():
                    help="a short run (under a minute): "
                         f"{', '.join(QUICK_ALGORITHMS)} at {' and '.join(QUICK_SIZES)} float32 "
                         "elements")
-    p.add_argument("--suite", choices=["first-order", "second-order", "torch", "all"],
-                   default="first-order", help="which suite to run (default: first-order)")
+    p.add_argument("--suite", choices=["first-order", "second-order", "inloop", "torch", "all"],
+                   default="first-order",
+                   help="which suite to run (default: first-order; inloop: the step inside "
+                        "the user's loop, beside NumPy's BLAS, torch and another process; "
+                        "torch: fastopt.torch against torch.optim; --quick runs the inloop "
+                        "short part too)")
     p.add_argument("--json", metavar="FILE", help="also write every measured row to FILE")
     p.add_argument("--plot", metavar="FILE",
                    help="write the second-order suite's performance profile to FILE "
@@ -433,12 +437,24 @@ def main(argv=None):
         if args.plot:
             second_order.plot_profile(rows2, args.plot)
             print(f"\nperformance profile written to {args.plot}")
+    if args.suite in ("inloop", "all") or (args.quick and args.suite == "first-order"):
+        from fastopt.benchmarks import inloop
+        progress = Progress(0)
+        rows3 = inloop.collect(args.quick, progress=progress)
+        progress.close()
+        print("\nInside the user's loop (default thread settings; step in loop: the step "
+              "right after the gradient;\ngradient in loop: the gradient right after a step)\n")
+        print(inloop.format_table(rows3))
+        results3 = inloop.check(rows3)
+        print("\nIn-loop targets (measured in this run)\n")
+        print(targets_table(results3, args.format))
+        out.update(inloop=rows3, inloop_targets=results3)
     if args.suite == "torch":
         from fastopt.benchmarks import torch_suite
-        rows3 = torch_suite.collect(args.quick)
+        rows4 = torch_suite.collect(args.quick)
         print("\nfastopt.torch against torch.optim (median, interleaved)\n")
-        print(torch_suite.format_table(rows3))
-        out["torch"] = rows3
+        print(torch_suite.format_table(rows4))
+        out["torch"] = rows4
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=_json_default)

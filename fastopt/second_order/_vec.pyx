@@ -23,9 +23,10 @@ from libc.math cimport isfinite
 from libc.stddef cimport ptrdiff_t
 from libc.stdlib cimport free, malloc
 
-from fastopt._kernels.threads import get_num_threads
+from fastopt._pool cimport bind_pool, fo_pool_num_threads
 
 cnp.import_array()
+bind_pool()  # the kernels run on fastopt's thread pool (src/fastopt/pool.h)
 
 cdef extern from "fastopt/second_order.h" nogil:
     int fo_multidot_f32(ptrdiff_t n, int nv, const float* const* V, int nw,
@@ -125,7 +126,7 @@ def multidot(V, W):
     for i in range(nw):
         pv[nv + i] = _data(w[i])
     cdef double* po = <double*>cnp.PyArray_DATA(out)
-    cdef int nt = get_num_threads()
+    cdef int nt = fo_pool_num_threads()
     with nogil:
         if kind == 0:
             rc = fo_multidot_f32(n, nv, <const float* const*>pv, nw,
@@ -163,7 +164,7 @@ def combine(coefs, V, cnp.ndarray out, cnp.ndarray w=None):
     cdef void* pw = NULL if w is None else _data(w)
     cdef double dot = 0.0
     cdef void* po = _data(out)
-    cdef int nt = get_num_threads()
+    cdef int nt = fo_pool_num_threads()
     with nogil:
         if kind == 0:
             rc = fo_combine_f32(n, nv, c, <const float* const*>pv, <float*>po,
@@ -369,7 +370,7 @@ cdef class LBFGSMemory:
         cdef void* px0 = _data(x0)
         cdef void* pg1 = _data(g1)
         cdef void* pg0 = _data(g0)
-        cdef int nt = get_num_threads()
+        cdef int nt = fo_pool_num_threads()
         with nogil:
             if self.kind == 0:
                 rc = fo_lbfgs_update_f32(self.n, self.block, <float*>self.Hp, 2 * M, nv, sl,
@@ -454,7 +455,7 @@ cdef class LBFGSMemory:
                 sl[k + i] = M + self.live[i]
         cdef void* pg = _data(g)
         cdef void* pd = _data(d)
-        cdef int nt = get_num_threads()
+        cdef int nt = fo_pool_num_threads()
         with nogil:
             if self.kind == 0:
                 rc = fo_lbfgs_direction_f32(self.n, self.block, <float*>self.Hp, 2 * M, 2 * k,

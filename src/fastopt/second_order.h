@@ -5,7 +5,8 @@
  * Every kernel walks the vectors in blocks of FO_SO_BLOCK elements.  A block's dot products
  * are summed in double precision with 8 independent accumulators (so the compiler can keep
  * them in SIMD registers without reassociating anything), and the per-block partial sums
- * are added in block order at the end.  The blocks are shared among OpenMP threads, but the
+ * are added in block order at the end.  The blocks are grouped into chunks of
+ * FO_SO_CHUNK_BLOCKS that the threads of fastopt's pool (src/fastopt/pool.h) claim, so the
  * result is the same bit for bit whatever the number of threads.
  *
  *   fo_multidot_T(n, nv, V, nw, W, out, nt):   out[i*nw + j] = V[i] . W[j]
@@ -22,14 +23,28 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fastopt/omp_shim.h"
+#include "fastopt/pool.h"
 #include "fastopt/simd.h"
 
 #define FO_SO_BLOCK 2048
 /* the L-BFGS history is stored in tiles of this many elements (see fo_lbfgs_update) */
 #define FO_LB_TILE 512
-/* below this many blocks per thread a kernel stays on one thread */
+/* below this many blocks per thread a kernel uses fewer threads */
 #define FO_SO_MIN_BLOCKS_PER_THREAD 8
+/* a chunk of the pool is this many blocks (8,192 elements) */
+#define FO_SO_CHUNK_BLOCKS 4
+
+static inline ptrdiff_t fo_so_chunks(ptrdiff_t nblocks)
+{
+    return (nblocks + FO_SO_CHUNK_BLOCKS - 1) / FO_SO_CHUNK_BLOCKS;
+}
+
+/* first block of chunk c */
+static inline ptrdiff_t fo_so_chunk_lo(ptrdiff_t c, ptrdiff_t nblocks)
+{
+    const ptrdiff_t b = c * FO_SO_CHUNK_BLOCKS;
+    return b < nblocks ? b : nblocks;
+}
 
 static inline int fo_so_threads(ptrdiff_t nblocks, int nt)
 {

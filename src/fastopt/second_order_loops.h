@@ -46,6 +46,20 @@ FO_CLONES static void FO_FN(fo_multidot_blocks)(ptrdiff_t n, int nv, const FO_T 
     }
 }
 
+typedef struct {
+    ptrdiff_t n, nb;
+    int nv, nw;
+    const FO_T *const *V, *const *W;
+    double *part;
+} FO_FN(fo_multidot_job);
+
+static void FO_FN(fo_multidot_chunk)(void *ctx, ptrdiff_t c)
+{
+    const FO_FN(fo_multidot_job) *j = (const FO_FN(fo_multidot_job) *)ctx;
+    FO_FN(fo_multidot_blocks)(j->n, j->nv, j->V, j->nw, j->W, j->part, fo_so_chunk_lo(c, j->nb),
+                              fo_so_chunk_lo(c + 1, j->nb));
+}
+
 static int FO_FN(fo_multidot)(ptrdiff_t n, int nv, const FO_T *const *V, int nw,
                               const FO_T *const *W, double *out, int nt)
 {
@@ -56,16 +70,8 @@ static int FO_FN(fo_multidot)(ptrdiff_t n, int nv, const FO_T *const *V, int nw,
     if (nb == 0) return 0;
     double *part = (double *)malloc(sizeof(double) * (size_t)(nb * nd));
     if (part == NULL) return -1;
-    nt = fo_so_threads(nb, nt);
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            FO_FN(fo_multidot_blocks)(n, nv, V, nw, W, part, nb * t / T, nb * (t + 1) / T);
-        }
-    } else {
-        FO_FN(fo_multidot_blocks)(n, nv, V, nw, W, part, 0, nb);
-    }
+    FO_FN(fo_multidot_job) job = {n, nb, nv, nw, V, W, part};
+    fo_parallel(fo_so_chunks(nb), fo_so_threads(nb, nt), FO_FN(fo_multidot_chunk), &job);
     for (ptrdiff_t b = 0; b < nb; b++)
         for (ptrdiff_t k = 0; k < nd; k++) out[k] += part[b * nd + k];
     free(part);
@@ -91,6 +97,23 @@ FO_CLONES static void FO_FN(fo_combine_blocks)(ptrdiff_t n, int nv, const double
     }
 }
 
+typedef struct {
+    ptrdiff_t n, nb;
+    int nv;
+    const double *c;
+    const FO_T *const *V;
+    FO_T *out;
+    const FO_T *w;
+    double *part;
+} FO_FN(fo_combine_job);
+
+static void FO_FN(fo_combine_chunk)(void *ctx, ptrdiff_t c)
+{
+    const FO_FN(fo_combine_job) *j = (const FO_FN(fo_combine_job) *)ctx;
+    FO_FN(fo_combine_blocks)(j->n, j->nv, j->c, j->V, j->out, j->w, j->part,
+                             fo_so_chunk_lo(c, j->nb), fo_so_chunk_lo(c + 1, j->nb));
+}
+
 static int FO_FN(fo_combine)(ptrdiff_t n, int nv, const double *c, const FO_T *const *V,
                              FO_T *out, const FO_T *w, double *dot, int nt)
 {
@@ -100,16 +123,8 @@ static int FO_FN(fo_combine)(ptrdiff_t n, int nv, const double *c, const FO_T *c
         part = (double *)malloc(sizeof(double) * (size_t)nb);
         if (part == NULL) return -1;
     }
-    nt = fo_so_threads(nb, nt);
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T = omp_get_num_threads();
-            FO_FN(fo_combine_blocks)(n, nv, c, V, out, w, part, nb * t / T, nb * (t + 1) / T);
-        }
-    } else {
-        FO_FN(fo_combine_blocks)(n, nv, c, V, out, w, part, 0, nb);
-    }
+    FO_FN(fo_combine_job) job = {n, nb, nv, c, V, out, w, part};
+    fo_parallel(fo_so_chunks(nb), fo_so_threads(nb, nt), FO_FN(fo_combine_chunk), &job);
     if (w != NULL) {
         double s = 0.0;
         for (ptrdiff_t b = 0; b < nb; b++) s += part[b];
@@ -253,6 +268,24 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
     }
 }
 
+typedef struct {
+    ptrdiff_t n, T, nb;
+    FO_T *H;
+    int ns, nv, ps, py;
+    const int *slot;
+    const FO_T *x1, *x0, *g1, *g0;
+    double *part, *lanes;
+} FO_FN(fo_lbfgs_update_job);
+
+static void FO_FN(fo_lbfgs_update_chunk)(void *ctx, ptrdiff_t c)
+{
+    const FO_FN(fo_lbfgs_update_job) *j = (const FO_FN(fo_lbfgs_update_job) *)ctx;
+    FO_FN(fo_lbfgs_update_blocks)(j->n, j->T, j->H, j->ns, j->nv, j->slot, j->ps, j->py, j->x1,
+                                  j->x0, j->g1, j->g0, j->part,
+                                  j->lanes + c * 16 * (ptrdiff_t)j->nv,
+                                  fo_so_chunk_lo(c, j->nb), fo_so_chunk_lo(c + 1, j->nb));
+}
+
 /* The update pass of L-BFGS: writes s = x1 - x0 into slot ps and y = g1 - g0 into slot py,
  * and returns out[2i] = v_i . g1, out[2i + 1] = v_i . y for the nv vectors v_i in slot[]
  * (which may include ps and py), and *gmax = max |g1_k| (NaN if g1 holds a NaN).  One read
@@ -269,22 +302,14 @@ static int FO_FN(fo_lbfgs_update)(ptrdiff_t n, ptrdiff_t T, FO_T *H, int ns, int
     for (ptrdiff_t k = 0; k < 2 * (ptrdiff_t)nv; k++) out[k] = 0.0;
     *gmax = 0.0;
     if (nb == 0) return 0;
-    nt = fo_so_threads(nb, nt);
-    double *part = (double *)malloc(sizeof(double) * (size_t)(nb * np + nt * 16 * nv + 1));
+    const ptrdiff_t nc = fo_so_chunks(nb);
+    /* per block: the partial sums; per chunk: lane scratch */
+    double *part = (double *)malloc(sizeof(double) *
+                                    ((size_t)nb * (size_t)np + (size_t)nc * 16 * (size_t)nv + 1));
     if (part == NULL) return -1;
-    double *lanes = part + nb * np;
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T_ = omp_get_num_threads();
-            FO_FN(fo_lbfgs_update_blocks)(n, T, H, ns, nv, slot, ps, py, x1, x0, g1, g0, part,
-                                          lanes + (ptrdiff_t)t * 16 * nv, nb * t / T_,
-                                          nb * (t + 1) / T_);
-        }
-    } else {
-        FO_FN(fo_lbfgs_update_blocks)(n, T, H, ns, nv, slot, ps, py, x1, x0, g1, g0, part,
-                                      lanes, 0, nb);
-    }
+    FO_FN(fo_lbfgs_update_job) job = {n, T, nb, H, ns, nv, ps, py, slot, x1, x0, g1, g0,
+                                      part, part + nb * np};
+    fo_parallel(nc, fo_so_threads(nb, nt), FO_FN(fo_lbfgs_update_chunk), &job);
     double mx = 0.0;
     for (ptrdiff_t b = 0; b < nb; b++) {
         const double *p = part + b * np;
@@ -344,6 +369,26 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
     }
 }
 
+typedef struct {
+    ptrdiff_t n, T, nb;
+    const FO_T *H;
+    int ns, nv;
+    const int *slot;
+    const double *c;
+    double cg;
+    const FO_T *g;
+    FO_T *d;
+    double *part;
+} FO_FN(fo_lbfgs_direction_job);
+
+static void FO_FN(fo_lbfgs_direction_chunk)(void *ctx, ptrdiff_t c)
+{
+    const FO_FN(fo_lbfgs_direction_job) *j = (const FO_FN(fo_lbfgs_direction_job) *)ctx;
+    FO_FN(fo_lbfgs_direction_blocks)(j->n, j->T, j->H, j->ns, j->nv, j->slot, j->c, j->cg, j->g,
+                                     j->d, j->part, fo_so_chunk_lo(c, j->nb),
+                                     fo_so_chunk_lo(c + 1, j->nb));
+}
+
 /* d = cg g + sum_i c[i] (vector in slot[i]), summed in double in that order and rounded
  * once (as fo_combine); *gtd = g . d.  One read of the listed slots and of g, one write of
  * d.  0, or -1 when the scratch memory could not be allocated. */
@@ -357,17 +402,8 @@ static int FO_FN(fo_lbfgs_direction)(ptrdiff_t n, ptrdiff_t T, const FO_T *H, in
     if (nb == 0) return 0;
     double *part = (double *)malloc(sizeof(double) * (size_t)nb);
     if (part == NULL) return -1;
-    nt = fo_so_threads(nb, nt);
-    if (nt > 1) {
-#pragma omp parallel num_threads(nt)
-        {
-            const int t = omp_get_thread_num(), T_ = omp_get_num_threads();
-            FO_FN(fo_lbfgs_direction_blocks)(n, T, H, ns, nv, slot, c, cg, g, d, part,
-                                             nb * t / T_, nb * (t + 1) / T_);
-        }
-    } else {
-        FO_FN(fo_lbfgs_direction_blocks)(n, T, H, ns, nv, slot, c, cg, g, d, part, 0, nb);
-    }
+    FO_FN(fo_lbfgs_direction_job) job = {n, T, nb, H, ns, nv, slot, c, cg, g, d, part};
+    fo_parallel(fo_so_chunks(nb), fo_so_threads(nb, nt), FO_FN(fo_lbfgs_direction_chunk), &job);
     double s = 0.0;
     for (ptrdiff_t b = 0; b < nb; b++) s += part[b];
     *gtd = s;
