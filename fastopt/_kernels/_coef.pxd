@@ -15,8 +15,35 @@ cdef extern from "fastopt/omp_shim.h" nogil:
     int FO_HAVE_OPENMP
 
 cdef extern from "fastopt/first_order.h" nogil:
+    # The coefficient structs' fields (read-only for the driver, except grad_sign, which it
+    # may scale: the kernels compute (T)grad_sign * g first).
+    ctypedef struct fo_sgd_coef:
+        double lr, grad_sign, weight_decay, momentum, keep
+        int mode, first
+    ctypedef struct fo_adagrad_coef:
+        double clr, grad_sign, weight_decay, eps
+    ctypedef struct fo_adadelta_coef:
+        double lr, grad_sign, weight_decay, rho, eps
+    ctypedef struct fo_rmsprop_coef:
+        double lr, grad_sign, weight_decay, alpha, eps, momentum
+        int centered
+    ctypedef struct fo_adam_coef:
+        double grad_sign, weight_decay, decay, beta1, beta2, step_size, eps_hat, lr_bc1
+        double bc2_sqrt, eps
+        int amsgrad
+    ctypedef struct fo_adamax_coef:
+        double grad_sign, weight_decay, beta1, beta2, eps, clr
+    ctypedef struct fo_nadam_coef:
+        double grad_sign, weight_decay, decay, beta1, beta2, eps_hat, grad_coef, avg_coef
+        double lr_grad, lr_avg, bc2, eps
     ctypedef union fo_coef:
-        pass
+        fo_sgd_coef sgd
+        fo_adagrad_coef adagrad
+        fo_adadelta_coef adadelta
+        fo_rmsprop_coef rmsprop
+        fo_adam_coef adam
+        fo_adamax_coef adamax
+        fo_nadam_coef nadam
     ctypedef void (*fo_kernel_f32)(ptrdiff_t, float*, const float*, float*, float*, float*,
                                    const fo_coef*)
     ctypedef void (*fo_kernel_f64)(ptrdiff_t, double*, const double*, double*, double*, double*,
