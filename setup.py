@@ -1,7 +1,8 @@
 """Build the fastopt extensions.
 
-Every ``fastopt/**/*.pyx`` becomes an extension module.  The C headers in ``src/`` hold the
-innermost per-element loops.  Compiler flags:
+Every ``fastopt/**/*.pyx`` becomes an extension module.  The C headers in ``src/fastopt``
+hold each algorithm's whole step; they are installed with the package (``fastopt/include``,
+see ``fastopt.get_include()``).  Compiler flags:
 
 * ``-O3 -fno-math-errno -fno-trapping-math``: lets GCC/Clang vectorize ``sqrt`` and selects
   (``-fno-math-errno`` changes no result; it only drops the errno write that blocks SIMD).
@@ -26,6 +27,7 @@ import numpy
 from Cython.Build import cythonize
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
 
 BASE_FLAGS = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"]
 
@@ -84,6 +86,18 @@ class BuildExt(build_ext):
 EXTRA_SOURCES = {"fastopt._pool": [os.path.join("src", "fastopt", "pool.c")]}
 
 
+class BuildPy(build_py):
+    """Also install the C headers of ``src/fastopt`` as ``fastopt/include/fastopt/*.h``, the
+    directory ``fastopt.get_include()`` returns, for C, C++ and Cython code that uses them."""
+
+    def run(self):
+        super().run()
+        target = os.path.join(self.build_lib, "fastopt", "include", "fastopt")
+        self.mkpath(target)
+        for header in sorted(glob(os.path.join("src", "fastopt", "*.h"))):
+            self.copy_file(header, os.path.join(target, os.path.basename(header)))
+
+
 def extensions():
     exts = []
     sources = sorted(glob(os.path.join("fastopt", "**", "*.pyx"), recursive=True))
@@ -113,4 +127,4 @@ def extensions():
     )
 
 
-setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt})
+setup(ext_modules=extensions(), cmdclass={"build_ext": BuildExt, "build_py": BuildPy})

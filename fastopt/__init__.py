@@ -9,7 +9,8 @@
 * :func:`fastopt.minimize`: L-BFGS, Newton, Hessian-free and nonlinear CG behind SciPy's
   ``minimize`` signature (:mod:`fastopt.second_order`); :mod:`fastopt.scipy` plugs them into
   ``scipy.optimize.minimize``; :mod:`fastopt.problems` is the test-problem bank.
-* A C-level API for Cython (``fastopt/_kernels/first_order.pxd``, see :func:`get_include`).
+* The same kernels for C, C++ and Cython code (``fastopt/kernels.pxd``, the C headers under
+  :func:`get_include`; see ``docs/embedding.md``).
 
 >>> import numpy as np, fastopt
 >>> w = np.zeros(3, np.float32)
@@ -40,14 +41,23 @@ __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "
 
 
 def get_include():
-    """The directory to put on Cython's include path to ``cimport fastopt...``: it holds the
-    ``fastopt`` package with its public ``.pxd`` files (``fastopt/_kernels/first_order.pxd``).
+    """The directory that holds fastopt's C headers (``fastopt/adam.h``, ...,
+    ``fastopt/first_order.h``, ``fastopt/fastopt_capi.h``): put it on the include path of a
+    C, C++ or Cython extension that uses fastopt.
 
-    Example (in a ``setup.py``: ``cythonize(..., include_path=[fastopt.get_include()])``)::
+    Installed, it is the package's ``include`` directory; in a source checkout (an in-place
+    or editable build) it is the checkout's ``src``.  Cython finds fastopt's public ``.pxd``
+    (``from fastopt.kernels cimport ...``) through ``sys.path``, as it finds NumPy's.  See
+    ``docs/embedding.md``.
+
+    Example (in a ``setup.py``: ``Extension(..., include_dirs=[fastopt.get_include()])``)::
 
         >>> import os, fastopt
-        >>> os.path.isfile(os.path.join(fastopt.get_include(), "fastopt", "_kernels",
-        ...                             "first_order.pxd"))
+        >>> os.path.isfile(os.path.join(fastopt.get_include(), "fastopt", "adam.h"))
         True
     """
-    return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    here = os.path.dirname(os.path.abspath(__file__))
+    installed = os.path.join(here, "include")
+    if os.path.isdir(os.path.join(installed, "fastopt")):
+        return installed
+    return os.path.join(os.path.dirname(here), "src")

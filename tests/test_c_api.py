@@ -1,5 +1,6 @@
-"""The C-level API (fastopt/_kernels/first_order.pxd) from another project's Cython code:
-compiled here against fastopt.get_include(), run inside the caller's own nogil block."""
+"""The public Cython API (fastopt/kernels.pxd) from another project's Cython code: an
+extension compiled here against fastopt.get_include(), run inside the caller's own nogil
+block and prange, bit-identical to the Python API."""
 import os
 import subprocess
 import sys
@@ -15,7 +16,45 @@ pytest.importorskip("Cython")
 
 CALLER = textwrap.dedent("""
     # cython: language_level=3
-    from fastopt._kernels.first_order cimport AdamHyper, SGDHyper, adam_f32, adam_f64, sgd_f64
+    from cython.parallel cimport prange
+    from fastopt.kernels cimport (
+        AdamHyper, SGDHyper, adam_defaults, adam_f32, adam_f64, adam_step, sgd_defaults, sgd_f64,
+    )
+    # the older internal path keeps working
+    from fastopt._kernels.first_order cimport AdamHyper as OldAdamHyper
+
+    def adam_prange(floating_p, g, m, v, long long step, double lr, Py_ssize_t chunk):
+        # Adam on memoryviews, one slice per iteration of the caller's own prange
+        cdef AdamHyper h = adam_defaults()
+        h.lr = lr
+        if floating_p.dtype.itemsize == 4:
+            return _adam_prange_f32(floating_p, g, m, v, &h, step, chunk)
+        return _adam_prange_f64(floating_p, g, m, v, &h, step, chunk)
+
+    cdef int _adam_prange_f32(float[::1] p, const float[::1] g, float[::1] m, float[::1] v,
+                              AdamHyper* h, long long step, Py_ssize_t chunk):
+        cdef Py_ssize_t k, lo, hi, n = p.shape[0], bad = 0
+        for k in prange((n + chunk - 1) // chunk, nogil=True, num_threads=2):
+            lo = k * chunk
+            hi = min(lo + chunk, n)
+            bad += adam_step(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], v[lo:lo], h, step)
+        return bad
+
+    cdef int _adam_prange_f64(double[::1] p, const double[::1] g, double[::1] m,
+                              double[::1] v, AdamHyper* h, long long step, Py_ssize_t chunk):
+        cdef Py_ssize_t k, lo, hi, n = p.shape[0], bad = 0
+        for k in prange((n + chunk - 1) // chunk, nogil=True, num_threads=2):
+            lo = k * chunk
+            hi = min(lo + chunk, n)
+            bad += adam_step(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], v[lo:lo], h, step)
+        return bad
+
+    def adam_mismatch(double[::1] p, const double[::1] g, double[::1] m, double[::1] v):
+        cdef AdamHyper h = adam_defaults()
+        return adam_step(p, g[1:], m, v, v, &h, 1)
+
+    def defaults():
+        return adam_defaults(), sgd_defaults()
 
     def adam(p, const float[::1] g, float[::1] m, float[::1] v, long long step, double lr):
         cdef float[::1] pv = p
@@ -44,8 +83,10 @@ SETUP = textwrap.dedent("""
     import sys
     from Cython.Build import cythonize
     from setuptools import Extension, setup
-    setup(ext_modules=cythonize([Extension("caller", ["caller.pyx"])],
-                                include_path=[sys.argv.pop()]),
+    include = sys.argv.pop()
+    setup(ext_modules=cythonize([Extension("caller", ["caller.pyx"], include_dirs=[include],
+                                           extra_compile_args=["-fopenmp"],
+                                           extra_link_args=["-fopenmp"])]),
           script_args=["build_ext", "--inplace", "-q"])
 """)
 
@@ -55,8 +96,10 @@ def caller(tmp_path_factory):
     d = tmp_path_factory.mktemp("c_api")
     (d / "caller.pyx").write_text(CALLER)
     (d / "setup.py").write_text(SETUP)
+    # the subprocess finds the fastopt under test (and its .pxd files) first on sys.path
+    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastopt.__file__))}
     proc = subprocess.run([sys.executable, "setup.py", fastopt.get_include()], cwd=d,
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     sys.path.insert(0, str(d))
     try:
@@ -101,3 +144,43 @@ def test_sgd_first_step_rule_from_cython(caller):
     caller.sgd_nesterov(p, np.ones(5), b, 1)
     np.testing.assert_array_equal(b, 1.0)
     np.testing.assert_allclose(p, 1 - 0.1 * (1 + 0.9))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_adam_memoryviews_in_callers_prange_match_the_optimizer(caller, dtype):
+    rng = np.random.default_rng(2)
+    n = 1000  # chunks of 96: tails around the SIMD width in every slice
+    p = rng.standard_normal(n).astype(dtype)
+    q = p.copy()
+    m, v = np.zeros_like(p), np.zeros_like(p)
+    opt = fastopt.Adam([q], lr=0.01)
+    for t in range(1, 8):
+        g = rng.standard_normal(n).astype(dtype)
+        assert caller.adam_prange(p, g, m, v, t, 0.01, 96) == 0
+        opt.step([g])
+    np.testing.assert_array_equal(p, q)
+    np.testing.assert_array_equal(m, opt.state[0]["exp_avg"])
+    np.testing.assert_array_equal(v, opt.state[0]["exp_avg_sq"])
+
+
+def test_memoryview_step_with_mismatched_lengths_writes_nothing(caller):
+    p, g, m, v = np.ones(8), np.ones(8), np.zeros(8), np.zeros(8)
+    assert caller.adam_mismatch(p, g, m, v) == -1
+    np.testing.assert_array_equal(p, 1.0)
+    np.testing.assert_array_equal(m, 0.0)
+
+
+def test_defaults_are_torchs(caller):
+    torch = pytest.importorskip("torch")
+    adam, sgd = caller.defaults()
+    opt = torch.optim.Adam([torch.zeros(1)]).defaults
+    assert (adam["lr"], (adam["beta1"], adam["beta2"]), adam["eps"], adam["weight_decay"]) == \
+        (opt["lr"], opt["betas"], opt["eps"], opt["weight_decay"])
+    assert not (adam["amsgrad"] or adam["maximize"] or adam["decoupled_weight_decay"])
+    assert sgd["lr"] == torch.optim.SGD([torch.zeros(1)]).defaults["lr"]
+
+
+def test_get_include_holds_the_headers():
+    inc = fastopt.get_include()
+    for name in ["first_order.h", "adam.h", "sgd.h", "nadam.h", "simd.h", "fo_common.h"]:
+        assert os.path.isfile(os.path.join(inc, "fastopt", name)), name

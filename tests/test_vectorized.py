@@ -2,9 +2,10 @@
 
 Memoryviews that may alias, ``sqrt`` with errno semantics or mixed float/double arithmetic
 each silently turn a kernel into scalar code (2-3x slower); nothing else in the suite would
-notice.  This compiles ``src/fastopt/first_order.h`` alone with setup.py's flags and GCC's
-``-fopt-info-vec-optimized`` report, and checks that every inner loop over a block
-(``for (ptrdiff_t j = 0; j < nb; j++)``) is reported vectorized, for float and double.
+notice.  This compiles ``src/fastopt/first_order.h`` (every algorithm header) alone with
+setup.py's flags and GCC's ``-fopt-info-vec-optimized`` report, and checks that every inner
+loop over a block (``for (ptrdiff_t j = 0; j < nb; j++)``) of every algorithm header is
+reported vectorized, for float and double.
 """
 import ast
 import os
@@ -16,8 +17,8 @@ import pytest
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(ROOT, "src")
-LOOPS = os.path.join(SRC, "fastopt", "first_order_loops.h")
 KERNELS = ["sgd", "adagrad", "adadelta", "rmsprop", "adam", "adamax", "nadam"]
+HEADERS = {k: os.path.join(SRC, "fastopt", f"{k}.h") for k in KERNELS}
 
 
 
@@ -48,16 +49,21 @@ def _is_gcc():
 
 
 pytestmark = [
-    pytest.mark.skipif(not os.path.isfile(LOOPS), reason="needs the source checkout"),
+    pytest.mark.skipif(not all(map(os.path.isfile, HEADERS.values())),
+                       reason="needs the source checkout"),
     pytest.mark.skipif(BASE_FLAGS is None, reason="no BASE_FLAGS in setup.py"),
     pytest.mark.skipif(not _is_gcc(), reason="-fopt-info-vec is GCC's report"),
 ]
 
 
-def _inner_loop_lines():
-    with open(LOOPS) as f:
-        return [i for i, line in enumerate(f, 1)
-                if "for (ptrdiff_t j = 0; j < nb; j++)" in line]
+def _inner_loops():
+    """(header, line) of every inner block loop of every algorithm header."""
+    loops = []
+    for k, path in HEADERS.items():
+        with open(path) as f:
+            loops += [(f"{k}.h", i) for i, line in enumerate(f, 1)
+                      if "for (ptrdiff_t j = 0; j < nb; j++)" in line]
+    return loops
 
 
 @pytest.mark.parametrize("isa", ["default", "avx2"])
@@ -74,9 +80,9 @@ def test_every_inner_loop_is_vectorized(tmp_path, isa):
     proc = subprocess.run([CC, *flags, "-I", SRC, "-c", str(c), "-o", str(tmp_path / "k.o")],
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
-    done = {int(m.group(1)) for m in
-            re.finditer(r"first_order_loops\.h:(\d+):\d+: optimized: ", proc.stderr)}
-    loops = _inner_loop_lines()
-    assert len(loops) >= 25  # every stage of every algorithm
-    missed = [n for n in loops if n not in done]
-    assert not missed, f"{isa}: loops at first_order_loops.h lines {missed} not vectorized"
+    done = {(m.group(1), int(m.group(2))) for m in
+            re.finditer(r"(\w+\.h):(\d+):\d+: optimized: ", proc.stderr)}
+    loops = _inner_loops()
+    assert len(loops) >= 28  # every stage of every algorithm
+    missed = [f"{h}:{n}" for h, n in loops if (h, n) not in done]
+    assert not missed, f"{isa}: loops at {missed} not vectorized"

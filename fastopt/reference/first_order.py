@@ -31,6 +31,15 @@ def _adam_moments(p, g, m, v, lr, beta1, beta2, weight_decay, decoupled_weight_d
     return d
 
 
+def _centered_square_avg(v, m):
+    """RMSprop's v - m*m, as torch computes it: +inf, not inf - inf = NaN, when both v and
+    m*m overflow (|m| > 1.8e19 in float32), because torch rounds v - m*m once (a fused
+    multiply-add) and its product does not overflow."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        mm = m * m
+        return np.where(np.isposinf(v) & np.isposinf(mm), v, v - mm)
+
+
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
          dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False):
     """NumPy reference of :func:`fastopt.functional.sgd_`: the update rule of
@@ -88,7 +97,7 @@ def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, 
         if centered:
             m = ms[i]
             m += (1 - alpha) * (d - m)
-            r = np.sqrt(v - m * m) + eps
+            r = np.sqrt(_centered_square_avg(v, m)) + eps
         else:
             r = np.sqrt(v) + eps
         if momentum > 0:
