@@ -21,7 +21,7 @@ array([-0.1, -0.1, -0.1], dtype=float32)
 """
 import os
 
-from fastopt import functional, problems, reference
+from fastopt import clip, functional, problems, reference, schedules, train
 from fastopt._kernels.threads import get_num_threads, openmp_enabled, set_num_threads
 from fastopt.optim import (
     SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
@@ -37,7 +37,8 @@ _threadpoolctl.register()
 # fastopt.scipy is left out: ``from fastopt import *`` would shadow SciPy's own package
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",
            "Optimizer", "RMSprop", "functional", "reference", "get_include", "get_num_threads",
-           "set_num_threads", "openmp_enabled", "minimize", "OptimizeResult", "problems"]
+           "set_num_threads", "openmp_enabled", "minimize", "OptimizeResult", "problems",
+           "schedules", "clip", "train"]
 
 
 def get_include():
