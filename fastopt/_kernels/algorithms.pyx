@@ -43,11 +43,25 @@ KERNELS_F64[:] = [fo_sgd_f64, fo_adagrad_f64, fo_adadelta_f64, fo_rmsprop_f64, f
 
 # ----------------------------------------------------------------------- hyperparameters
 
-cdef double _real(dict group, str key) except? -1.0:
-    cdef object value = group[key]
-    if isinstance(value, (bool, str, bytes)) or value is None:
-        raise TypeError(f"{key} must be a real number, got {value!r}")
+cdef double _real_value(object value, str what) except? -1.0:
+    # np.bool_ is a bool too (torch refuses both); str, bytes: no silent float("0.1")
+    if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
+        raise TypeError(f"{what} must be a real number, got {value!r}")
     return value  # float(value) via __float__: TypeError for non-numbers
+
+
+cdef double _real(dict group, str key) except? -1.0:
+    return _real_value(group[key], key)
+
+
+cdef bint _flag(dict group, str key) except -1:
+    """A bool option: True/False or NumPy's bools only ("False" and 0 are not flags)."""
+    cdef object value = group[key]
+    if value is True or value is False:
+        return value
+    if isinstance(value, np.bool_):
+        return bool(value)
+    raise TypeError(f"{key} must be a bool, got {value!r}")
 
 
 cdef double read_nonneg(dict group, str key, str what) except? -1.0:
@@ -64,14 +78,17 @@ cdef double _unit(double v, str what) except? -1.0:
 
 
 cdef int _betas(dict group, double* beta1, double* beta2) except -1:
+    """betas: any sequence of two reals (tuple, list, 1-D array), each in [0, 1)."""
     betas = group["betas"]
-    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+    if type(betas) is not tuple:
+        if (isinstance(betas, (str, bytes, dict)) or not hasattr(betas, "__len__")
+                or (isinstance(betas, np.ndarray) and betas.ndim != 1)):
+            raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        betas = tuple(betas)
+    if len(betas) != 2:
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
-    for i in range(2):
-        if isinstance(betas[i], (bool, str, bytes)) or betas[i] is None:
-            raise TypeError(f"betas[{i}] must be a real number, got {betas[i]!r}")
-    beta1[0] = _unit(betas[0], "beta parameter at index 0")
-    beta2[0] = _unit(betas[1], "beta parameter at index 1")
+    beta1[0] = _unit(_real_value(betas[0], "betas[0]"), "beta parameter at index 0")
+    beta2[0] = _unit(_real_value(betas[1], "betas[1]"), "beta parameter at index 1")
     return 0
 
 
@@ -79,14 +96,14 @@ cdef int read_hyper(int algo, dict g, Hyper* h) except -1:
     """Fill ``h`` from a param group, raising ValueError/TypeError on any invalid value."""
     cdef double lr = read_nonneg(g, "lr", "learning rate")
     cdef double wd = read_nonneg(g, "weight_decay", "weight_decay value")
-    cdef bint maximize = g["maximize"]
+    cdef bint maximize = _flag(g, "maximize")
     if algo == SGD:
         h.sgd.lr, h.sgd.weight_decay, h.sgd.maximize = lr, wd, maximize
         h.sgd.momentum = read_nonneg(g, "momentum", "momentum value")
         h.sgd.dampening = _real(g, "dampening")
         if not isfinite(h.sgd.dampening):
             raise ValueError(f"Invalid dampening value: {g['dampening']!r}")
-        h.sgd.nesterov = g["nesterov"]
+        h.sgd.nesterov = _flag(g, "nesterov")
         if h.sgd.nesterov and (h.sgd.momentum <= 0 or h.sgd.dampening != 0):
             raise ValueError("Nesterov momentum requires a momentum and zero dampening")
     elif algo == ADAGRAD:
@@ -96,20 +113,22 @@ cdef int read_hyper(int algo, dict g, Hyper* h) except -1:
         read_nonneg(g, "initial_accumulator_value", "initial_accumulator_value")
     elif algo == ADADELTA:
         h.adadelta.lr, h.adadelta.weight_decay, h.adadelta.maximize = lr, wd, maximize
-        h.adadelta.rho = _unit(_real(g, "rho"), "rho value")
+        h.adadelta.rho = _real(g, "rho")
+        if not (0.0 <= h.adadelta.rho <= 1.0):        # torch: rho = 1 is allowed
+            raise ValueError(f"Invalid rho value: {g['rho']!r} (must be in [0, 1])")
         h.adadelta.eps = read_nonneg(g, "eps", "epsilon value")
     elif algo == RMSPROP:
         h.rmsprop.lr, h.rmsprop.weight_decay, h.rmsprop.maximize = lr, wd, maximize
         h.rmsprop.alpha = read_nonneg(g, "alpha", "alpha value")  # torch: any alpha >= 0
         h.rmsprop.eps = read_nonneg(g, "eps", "epsilon value")
         h.rmsprop.momentum = read_nonneg(g, "momentum", "momentum value")
-        h.rmsprop.centered = g["centered"]
+        h.rmsprop.centered = _flag(g, "centered")
     elif algo == ADAM:
         h.adam.lr, h.adam.weight_decay, h.adam.maximize = lr, wd, maximize
         _betas(g, &h.adam.beta1, &h.adam.beta2)
         h.adam.eps = read_nonneg(g, "eps", "epsilon value")
-        h.adam.amsgrad = g["amsgrad"]
-        h.adam.decoupled_weight_decay = g["decoupled_weight_decay"]
+        h.adam.amsgrad = _flag(g, "amsgrad")
+        h.adam.decoupled_weight_decay = _flag(g, "decoupled_weight_decay")
     elif algo == ADAMAX:
         h.adamax.lr, h.adamax.weight_decay, h.adamax.maximize = lr, wd, maximize
         _betas(g, &h.adamax.beta1, &h.adamax.beta2)
@@ -119,7 +138,7 @@ cdef int read_hyper(int algo, dict g, Hyper* h) except -1:
         _betas(g, &h.nadam.beta1, &h.nadam.beta2)
         h.nadam.eps = read_nonneg(g, "eps", "epsilon value")
         h.nadam.momentum_decay = read_nonneg(g, "momentum_decay", "momentum_decay value")
-        h.nadam.decoupled_weight_decay = g["decoupled_weight_decay"]
+        h.nadam.decoupled_weight_decay = _flag(g, "decoupled_weight_decay")
     else:
         raise ValueError(f"unknown algorithm id {algo}")
     return 0

@@ -20,6 +20,7 @@ change to ``state`` can free memory a step writes, and a counted change (see
 import numpy as np
 
 cimport numpy as cnp
+from libc.math cimport isfinite
 from cpython.dict cimport PyDict_SetItem, PyDict_Update
 from cpython.mem cimport PyMem_Free, PyMem_Realloc
 
@@ -245,8 +246,8 @@ cdef class StepPlan:
                 if s.synced != G.needed:
                     if not self.stale:
                         self._check_state(k, p)
-                elif s.step != NULL and not (0 <= s.step[0] < STEP_MAX):  # edited in place
-                    raise ValueError(step_range_message(f"state[{k}]['step']", s.step[0], 0))
+                else:
+                    self._check_in_place(k, p)
                 size = cnp.PyArray_SIZE(p)
                 it = &self.items[n_items]
                 it.p = <char*>cnp.PyArray_DATA(p)
@@ -402,6 +403,37 @@ cdef class StepPlan:
         check_param(a, what)
         raise ValueError(f"{what} changed shape or dtype since it was added "
                          f"({(<object>last).shape} -> {a.shape}, {a.dtype})")
+
+    cdef int _check_in_place(self, Py_ssize_t k, cnp.ndarray p) except -1:
+        """Raise if the state slot k points into was edited in place since it was checked:
+        a counter out of range, a non-finite mu_product, an array made read-only, or a
+        parameter whose shape (set in place) no longer matches its state arrays'."""
+        cdef Slot* s = &self.slots[k]
+        cdef cnp.ndarray arr
+        if s.step != NULL and not (0 <= s.step[0] < STEP_MAX):
+            raise ValueError(step_range_message(f"state[{k}]['step']", s.step[0], 0))
+        if s.mu_product != NULL and not isfinite(s.mu_product[0]):
+            raise ValueError(f"state[{k}]['mu_product'] must be a finite real number, "
+                             f"got {s.mu_product[0]!r}")
+        for obj in <tuple>self.held[k]:
+            arr = <cnp.ndarray>obj
+            if not cnp.PyArray_ISWRITEABLE(arr):
+                raise ValueError(f"a state array of parameter {k} ({self._held_name(k, arr)}) "
+                                 f"is read-only (not writeable); the step writes it")
+            if cnp.PyArray_NDIM(arr) != 0 or cnp.PyArray_NDIM(p) == 0:
+                if not cnp.PyArray_SAMESHAPE(arr, p):
+                    raise ValueError(f"parameter {k} has shape {(<object>p).shape} but its "
+                                     f"state {self._held_name(k, arr)} has shape "
+                                     f"{(<object>arr).shape} (was the parameter reshaped in "
+                                     f"place?)")
+        return 0
+
+    cdef str _held_name(self, Py_ssize_t k, cnp.ndarray arr):
+        st = self.state.get(k) or {}
+        for name, value in st.items():
+            if value is arr:
+                return f"state[{k}][{name!r}]"
+        return f"state[{k}]"
 
     cdef _check_state(self, Py_ssize_t k, cnp.ndarray p):
         """Raise unless the state of parameter k (what exists of it) fits the kernel.  The

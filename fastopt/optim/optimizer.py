@@ -11,6 +11,10 @@ from fastopt._kernels.checks import check_disjoint, check_param
 from fastopt._kernels.plan import StepPlan
 from fastopt.optim.state import StateDict
 
+# keys of torch.optim's param groups that only choose torch's implementation (not the math):
+# a torch state_dict that holds them loads where the rest fits
+TORCH_IMPLEMENTATION_FLAGS = ("foreach", "fused", "capturable", "differentiable")
+
 
 def _as_param_list(params, what):
     if isinstance(params, np.ndarray):
@@ -209,6 +213,10 @@ class Optimizer:
             if len(saved.get("params", ())) != len(group["params"]):
                 raise ValueError(f"param group {i} has {len(group['params'])} parameters, "
                                  f"the state_dict's has {len(saved.get('params', ()))}")
+            # torch's groups also hold flags that choose its implementation: same layout
+            saved = {k: v for k, v in saved.items()
+                     if not (k in TORCH_IMPLEMENTATION_FLAGS and (v is None or
+                                                                  isinstance(v, bool)))}
             unknown = set(saved) - set(self.defaults) - {"params"}
             if unknown:
                 raise ValueError(f"state_dict param group {i} has unknown keys {sorted(unknown)}")
@@ -239,12 +247,11 @@ class Optimizer:
         scalars = STATE_SCALARS[self._algo]
         if not isinstance(saved, dict):
             raise ValueError(f"state of parameter {index} must be a dict")
-        unknown = set(saved) - set(arrays) - set(scalars)
-        if unknown:
-            raise ValueError(f"state of parameter {index} has unknown entries {sorted(unknown)}")
         out = {}
         for name, value in saved.items():
-            if name in scalars:
+            if name not in arrays and name not in scalars:
+                out[name] = copy.deepcopy(value)    # the user's own entry: kept, as torch does
+            elif name in scalars:
                 out[name] = state_scalar(value, name, f"state[{index}][{name!r}]")
             else:
                 a = np.asarray(value)
@@ -253,5 +260,12 @@ class Optimizer:
                                      f"its parameter has shape {param.shape}")
                 if a.dtype.kind not in "fiu":
                     raise TypeError(f"state[{index}][{name!r}] has dtype {a.dtype}")
-                out[name] = np.array(a, dtype=param.dtype, order="C", copy=True)
+                with np.errstate(over="ignore"):
+                    out[name] = np.array(a, dtype=param.dtype, order="C", copy=True)
+                if a.dtype.kind == "f" and a.dtype.itemsize > param.dtype.itemsize:
+                    overflow = np.isinf(out[name]) & np.isfinite(a)
+                    if overflow.any():
+                        raise ValueError(f"state[{index}][{name!r}] holds values beyond the "
+                                         f"range of {param.dtype} (its parameter's dtype), "
+                                         f"e.g. {a[overflow].flat[0]!r}")
         return out
