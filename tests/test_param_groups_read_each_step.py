@@ -62,3 +62,11 @@ def test_group_count_change_and_non_dict_group_are_rejected():
     with pytest.raises(TypeError, match=r"param_groups\[1\] must be a dict"):
         opt.step([np.ones(4), np.ones(3)])
     assert np.all(a == 1) and np.all(b == 1)
+
+
+def test_params_entry_that_is_not_a_list_is_rejected():
+    opt, a, b = _two_groups()
+    opt.param_groups[0]["params"] = (a,)
+    with pytest.raises(TypeError, match=r"param_groups\[0\]\['params'\] must be a list"):
+        opt.step([np.ones(4), np.ones(3)])
+    assert np.all(a == 1) and np.all(b == 1)

@@ -215,14 +215,14 @@ cdef class StepPlan:
                 if self.algo == ADAGRAD:
                     G.initial_value = read_nonneg(<dict>group, "initial_accumulator_value",
                                                   "initial_accumulator_value")
-                params = (<dict>group)["params"]
+                entries = (<dict>group)["params"]
             except KeyError:
                 self._missing_key(gi)
                 raise
-            if type(params) is not list:
+            if type(entries) is not list:
                 raise TypeError(f"param_groups[{gi}]['params'] must be a list, "
-                                f"got {type(params).__name__}")
-            if len(params) != G.n:
+                                f"got {type(entries).__name__}")
+            if len(<list>entries) != G.n:
                 raise ValueError("a param group's 'params' list changed length; "
                                  "use add_param_group to add parameters")
             needed = needed_state(self.algo, &G.hyper)
