@@ -129,7 +129,7 @@ def save_grid(result, path, margin=4):
         for b, j in enumerate(cols):
             if j is not None:
                 img[a, b] = CATEGORIES[result.categories[i][j]]
-    fig, ax = plt.subplots(figsize=(max(8, len(cols) / 40), max(4, len(rows) / 9)))
+    fig, ax = plt.subplots(figsize=(16, max(5, len(rows) / 14)))
     ax.imshow(img, aspect="auto", interpolation="nearest")
     ax.set_xticks([x for x, _ in col_ticks], [g for _, g in col_ticks], rotation=60,
                   ha="right", fontsize=7)
