@@ -29,7 +29,8 @@ def _modules():
 
 def _examples(name):
     module = importlib.import_module(name)
-    return [t for t in doctest.DocTestFinder(exclude_empty=True).find(module) if t.examples]
+    return [t for t in doctest.DocTestFinder(exclude_empty=True).find(module)
+            if any(not ex.options.get(doctest.SKIP) for ex in t.examples)]
 
 
 MODULES = [name for name in _modules() if _examples(name)]
