@@ -18,6 +18,7 @@ see ``fastopt.get_include()``).  Compiler flags:
   ``-march=native`` for a machine-specific build; ``FASTOPT_NO_OPENMP=1`` leaves out ``-fopenmp``.
 """
 import os
+import runpy
 import shutil
 import tempfile
 import warnings
@@ -104,6 +105,8 @@ def extensions():
     if not sources:             # never build a package without its kernels
         raise RuntimeError("fastopt: no fastopt/**/*.pyx found in " + os.getcwd()
                            + ": the source tree is incomplete (see MANIFEST.in)")
+    # the code repeated per algorithm, generated from the algorithm table (before cythonize)
+    runpy.run_path(os.path.join("fastopt", "_kernels", "_generate.py"))["generate"](os.getcwd())
     for pyx in sources:
         name = os.path.splitext(pyx)[0].replace(os.sep, ".")
         exts.append(

@@ -3,21 +3,9 @@
 cimport numpy as cnp
 
 from fastopt._kernels._coef cimport fo_coef
-from fastopt._kernels.first_order cimport (
-    AdadeltaHyper, AdagradHyper, AdamaxHyper, AdamHyper, NAdamHyper, RMSpropHyper, SGDHyper,
-)
-
-cdef enum:
-    SGD, ADAGRAD, ADADELTA, RMSPROP, ADAM, ADAMAX, NADAM, N_ALGOS
-
-ctypedef union Hyper:
-    SGDHyper sgd
-    AdagradHyper adagrad
-    AdadeltaHyper adadelta
-    RMSpropHyper rmsprop
-    AdamHyper adam
-    AdamaxHyper adamax
-    NAdamHyper nadam
+# The algorithm ids (SGD, ..., N_ALGOS) and the union Hyper of the hyperparameter structs,
+# generated from the algorithm table (fastopt/_kernels/table.py).
+include "algorithms_decl.pxi"
 
 cdef struct Item:          # one array's part of a step
     char* p                # parameter data

@@ -1,8 +1,10 @@
 """The algorithm table and the reading of hyperparameters.
 
-One table (``_TABLE``) gives each first-order algorithm its name, its state arrays (in the
-order its C kernel takes them: state0..state2) and its scalar state; the C kernels are
-indexed by the same ids.  ``read_hyper`` validates a param group's hyperparameters into the
+The algorithm table (``fastopt/_kernels/table.py``, one row per first-order algorithm: row
+k is id k) gives each algorithm its name, its state arrays (in the order its C kernel takes
+them: state0..state2) and its scalar state; the per-algorithm code here (the C kernels
+indexed by the same ids, the readers, the dispatch) is generated from it into the included
+``algorithms_impl.pxi``.  ``read_hyper`` validates a param group's hyperparameters into the
 C struct of the algorithm (nothing else reads them), ``make_coef`` turns them and the step
 number into the per-step coefficients of ``_coef.pxd``, and ``run_items`` runs the kernels
 over a step's arrays through the parallel driver.
@@ -12,34 +14,15 @@ import numpy as np
 from libc.math cimport isfinite
 
 from fastopt._kernels._coef cimport (
-    adadelta_coef, adagrad_coef, adam_coef, adamax_coef, fo_adadelta_f32, fo_adadelta_f64,
-    fo_adagrad_f32, fo_adagrad_f64, fo_adam_f32, fo_adam_f64, fo_adamax_f32, fo_adamax_f64,
-    fo_kernel_f32, fo_kernel_f64, fo_nadam_f32, fo_nadam_f64, fo_rmsprop_f32, fo_rmsprop_f64,
-    fo_sgd_f32, fo_sgd_f64, nadam_coef, nadam_mu, rmsprop_coef, sgd_coef,
+    coef_scale_gradients, fo_coef, fo_kernel_f32, fo_kernel_f64, nadam_mu,
 )
 from fastopt._kernels.driver cimport Work, run_work
+from fastopt._kernels.table import ALGORITHMS as _TABLE
 
-_TABLE = (  # name, state arrays (kernel order), scalar state; row k is algorithm id k
-    ("sgd", ("momentum_buffer",), ()),
-    ("adagrad", ("sum",), ("step",)),
-    ("adadelta", ("square_avg", "acc_delta"), ("step",)),
-    ("rmsprop", ("square_avg", "momentum_buffer", "grad_avg"), ("step",)),
-    ("adam", ("exp_avg", "exp_avg_sq", "max_exp_avg_sq"), ("step",)),
-    ("adamax", ("exp_avg", "exp_inf"), ("step",)),
-    ("nadam", ("exp_avg", "exp_avg_sq"), ("step", "mu_product")),
-)
 assert len(_TABLE) == N_ALGOS
-
-ALGORITHMS = {name: algo for algo, (name, _, _) in enumerate(_TABLE)}
-STATE_ARRAYS = tuple(arrays for _, arrays, _ in _TABLE)
-STATE_SCALARS = tuple(scalars for _, _, scalars in _TABLE)
-
-cdef fo_kernel_f32 KERNELS_F32[N_ALGOS]
-cdef fo_kernel_f64 KERNELS_F64[N_ALGOS]
-KERNELS_F32[:] = [fo_sgd_f32, fo_adagrad_f32, fo_adadelta_f32, fo_rmsprop_f32, fo_adam_f32,
-                  fo_adamax_f32, fo_nadam_f32]
-KERNELS_F64[:] = [fo_sgd_f64, fo_adagrad_f64, fo_adadelta_f64, fo_rmsprop_f64, fo_adam_f64,
-                  fo_adamax_f64, fo_nadam_f64]
+ALGORITHMS = {row["name"]: algo for algo, row in enumerate(_TABLE)}
+STATE_ARRAYS = tuple(tuple(s[0] for s in row["state"]) for row in _TABLE)
+STATE_SCALARS = tuple(tuple(row["scalars"]) for row in _TABLE)
 
 # ----------------------------------------------------------------------- hyperparameters
 
@@ -92,94 +75,30 @@ cdef int _betas(dict group, double* beta1, double* beta2) except -1:
     return 0
 
 
-cdef int read_hyper(int algo, dict g, Hyper* h) except -1:
-    """Fill ``h`` from a param group, raising ValueError/TypeError on any invalid value."""
-    cdef double lr = read_nonneg(g, "lr", "learning rate")
-    cdef double wd = read_nonneg(g, "weight_decay", "weight_decay value")
-    cdef bint maximize = _flag(g, "maximize")
-    if algo == SGD:
-        h.sgd.lr, h.sgd.weight_decay, h.sgd.maximize = lr, wd, maximize
-        h.sgd.momentum = read_nonneg(g, "momentum", "momentum value")
-        h.sgd.dampening = _real(g, "dampening")
-        if not isfinite(h.sgd.dampening):
-            raise ValueError(f"Invalid dampening value: {g['dampening']!r}")
-        h.sgd.nesterov = _flag(g, "nesterov")
-        if h.sgd.nesterov and (h.sgd.momentum <= 0 or h.sgd.dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
-    elif algo == ADAGRAD:
-        h.adagrad.lr, h.adagrad.weight_decay, h.adagrad.maximize = lr, wd, maximize
-        h.adagrad.lr_decay = read_nonneg(g, "lr_decay", "lr_decay value")
-        h.adagrad.eps = read_nonneg(g, "eps", "epsilon value")
-        read_nonneg(g, "initial_accumulator_value", "initial_accumulator_value")
-    elif algo == ADADELTA:
-        h.adadelta.lr, h.adadelta.weight_decay, h.adadelta.maximize = lr, wd, maximize
-        h.adadelta.rho = _real(g, "rho")
-        if not (0.0 <= h.adadelta.rho <= 1.0):        # torch: rho = 1 is allowed
-            raise ValueError(f"Invalid rho value: {g['rho']!r} (must be in [0, 1])")
-        h.adadelta.eps = read_nonneg(g, "eps", "epsilon value")
-    elif algo == RMSPROP:
-        h.rmsprop.lr, h.rmsprop.weight_decay, h.rmsprop.maximize = lr, wd, maximize
-        h.rmsprop.alpha = read_nonneg(g, "alpha", "alpha value")  # torch: any alpha >= 0
-        h.rmsprop.eps = read_nonneg(g, "eps", "epsilon value")
-        h.rmsprop.momentum = read_nonneg(g, "momentum", "momentum value")
-        h.rmsprop.centered = _flag(g, "centered")
-    elif algo == ADAM:
-        h.adam.lr, h.adam.weight_decay, h.adam.maximize = lr, wd, maximize
-        _betas(g, &h.adam.beta1, &h.adam.beta2)
-        h.adam.eps = read_nonneg(g, "eps", "epsilon value")
-        h.adam.amsgrad = _flag(g, "amsgrad")
-        h.adam.decoupled_weight_decay = _flag(g, "decoupled_weight_decay")
-    elif algo == ADAMAX:
-        h.adamax.lr, h.adamax.weight_decay, h.adamax.maximize = lr, wd, maximize
-        _betas(g, &h.adamax.beta1, &h.adamax.beta2)
-        h.adamax.eps = read_nonneg(g, "eps", "epsilon value")
-    elif algo == NADAM:
-        h.nadam.lr, h.nadam.weight_decay, h.nadam.maximize = lr, wd, maximize
-        _betas(g, &h.nadam.beta1, &h.nadam.beta2)
-        h.nadam.eps = read_nonneg(g, "eps", "epsilon value")
-        h.nadam.momentum_decay = read_nonneg(g, "momentum_decay", "momentum_decay value")
-        h.nadam.decoupled_weight_decay = _flag(g, "decoupled_weight_decay")
-    else:
-        raise ValueError(f"unknown algorithm id {algo}")
-    return 0
+cdef double _finite(dict group, str key, str what) except? -1.0:
+    cdef double v = _real(group, key)
+    if not isfinite(v):
+        raise ValueError(f"Invalid {what}: {group[key]!r}")
+    return v
+
+
+cdef double _closed_unit(dict group, str key, str what) except? -1.0:
+    cdef double v = _real(group, key)
+    if not (0.0 <= v <= 1.0):
+        raise ValueError(f"Invalid {what}: {group[key]!r} (must be in [0, 1])")
+    return v
+
+
+# Each algorithm's reader _read_X (its fields in the table, read with the checks above),
+# read_hyper, needed_state and make_coef, which dispatch on the id; the kernel tables
+# KERNELS_F32 / KERNELS_F64 indexed by the id.
+include "algorithms_impl.pxi"
 
 
 def check_hyperparameters(int algo, dict group):
     """Raise ValueError/TypeError if ``group`` holds an invalid hyperparameter for ``algo``."""
     cdef Hyper h
     read_hyper(algo, group, &h)
-
-
-cdef int needed_state(int algo, const Hyper* h) noexcept nogil:
-    """Bit k set: the kernel reads and writes STATE_ARRAYS[algo][k] under these options."""
-    if algo == SGD:
-        return 1 if h.sgd.momentum != 0 else 0
-    if algo == ADAGRAD:
-        return 1
-    if algo == RMSPROP:
-        return 1 | (2 if h.rmsprop.momentum > 0 else 0) | (4 if h.rmsprop.centered else 0)
-    if algo == ADAM:
-        return 3 | (4 if h.adam.amsgrad else 0)
-    return 3
-
-
-cdef fo_coef make_coef(int algo, const Hyper* h, long long step, bint first,
-                       double mu_product) noexcept nogil:
-    """The coefficients of step number ``step`` (``first``: SGD's momentum buffer starts
-    from the gradient; ``mu_product``: NAdam's schedule product before this step)."""
-    if algo == SGD:
-        return sgd_coef(&h.sgd, first)
-    if algo == ADAGRAD:
-        return adagrad_coef(&h.adagrad, step)
-    if algo == ADADELTA:
-        return adadelta_coef(&h.adadelta)
-    if algo == RMSPROP:
-        return rmsprop_coef(&h.rmsprop)
-    if algo == ADAM:
-        return adam_coef(&h.adam, step)
-    if algo == ADAMAX:
-        return adamax_coef(&h.adamax, step)
-    return nadam_coef(&h.nadam, step, mu_product)
 
 
 cdef double read_grad_scale(object value) except? -1.0:
@@ -197,23 +116,11 @@ cdef double read_grad_scale(object value) except? -1.0:
 
 
 cdef void scale_gradients(int algo, fo_coef* c, double grad_scale) noexcept nogil:
-    """Make the kernel multiply every gradient by ``grad_scale``: the kernels compute
-    ``(T)grad_sign * g`` first, and with grad_sign = +-1, ``(T)(grad_sign * s) * g`` is
-    exactly ``grad_sign * ((T)s * g)``: the step on the gradient ``g * T(s)``."""
-    if algo == SGD:
-        c.sgd.grad_sign *= grad_scale
-    elif algo == ADAGRAD:
-        c.adagrad.grad_sign *= grad_scale
-    elif algo == ADADELTA:
-        c.adadelta.grad_sign *= grad_scale
-    elif algo == RMSPROP:
-        c.rmsprop.grad_sign *= grad_scale
-    elif algo == ADAM:
-        c.adam.grad_sign *= grad_scale
-    elif algo == ADAMAX:
-        c.adamax.grad_sign *= grad_scale
-    else:
-        c.nadam.grad_sign *= grad_scale
+    """Make the kernel multiply every gradient by ``grad_scale`` (any algorithm: ``algo``
+    is not needed).  The kernels compute ``(T)grad_sign * g`` first, and with grad_sign =
+    +-1, ``(T)(grad_sign * s) * g`` is exactly ``grad_sign * ((T)s * g)``: the step on the
+    gradient ``g * T(s)``."""
+    coef_scale_gradients(c, grad_scale)
 
 
 cdef double next_mu_product(int algo, const Hyper* h, long long step,

@@ -26,7 +26,8 @@ static inline fo_adadelta_hyper fo_adadelta_defaults(void)
 }
 
 typedef struct {
-    double lr, grad_sign, weight_decay, rho, eps;
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double lr, weight_decay, rho, eps;
 } fo_adadelta_coef;
 
 static inline fo_adadelta_coef fo_adadelta_coefficients(const fo_adadelta_hyper *h)
@@ -42,25 +43,6 @@ static inline fo_adadelta_coef fo_adadelta_coefficients(const fo_adadelta_hyper 
 
 #define FO_TEMPLATE "fastopt/adadelta.h"
 #include "fastopt/fo_instantiate.h"
-
-/* step is unused (Adadelta has no schedule); it is there for the common signature. */
-static inline void fo_adadelta_step_f32(const fo_adadelta_hyper *h, long long step,
-                                        ptrdiff_t n, float *param, const float *grad,
-                                        float *square_avg, float *acc_delta)
-{
-    const fo_adadelta_coef c = fo_adadelta_coefficients(h);
-    (void)step;
-    fo_adadelta_update_f32(n, param, grad, square_avg, acc_delta, &c);
-}
-
-static inline void fo_adadelta_step_f64(const fo_adadelta_hyper *h, long long step,
-                                        ptrdiff_t n, double *param, const double *grad,
-                                        double *square_avg, double *acc_delta)
-{
-    const fo_adadelta_coef c = fo_adadelta_coefficients(h);
-    (void)step;
-    fo_adadelta_update_f64(n, param, grad, square_avg, acc_delta, &c);
-}
 
 #endif /* FASTOPT_ADADELTA_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -105,6 +87,16 @@ FO_CLONES static void FO_FN(fo_adadelta_update)(ptrdiff_t n, FO_T *FO_RESTRICT p
 {
     if (c->weight_decay != 0.0) FO_FN(adadelta_loop)(n, p, g, square_avg, acc_delta, c, 1);
     else                        FO_FN(adadelta_loop)(n, p, g, square_avg, acc_delta, c, 0);
+}
+
+/* step is unused (Adadelta has no schedule); it is there for the common signature. */
+static inline void FO_FN(fo_adadelta_step)(const fo_adadelta_hyper *h, long long step,
+                                           ptrdiff_t n, FO_T *param, const FO_T *grad,
+                                           FO_T *square_avg, FO_T *acc_delta)
+{
+    const fo_adadelta_coef c = fo_adadelta_coefficients(h);
+    (void)step;
+    FO_FN(fo_adadelta_update)(n, param, grad, square_avg, acc_delta, &c);
 }
 
 #endif /* FO_INSTANTIATING */

@@ -26,7 +26,8 @@ static inline fo_adagrad_hyper fo_adagrad_defaults(void)
 }
 
 typedef struct {
-    double clr, grad_sign, weight_decay, eps;
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double clr, weight_decay, eps;
 } fo_adagrad_coef;
 
 /* The learning-rate schedule clr = lr / (1 + (t - 1) lr_decay) at step t (1-based). */
@@ -43,20 +44,6 @@ static inline fo_adagrad_coef fo_adagrad_coefficients(const fo_adagrad_hyper *h,
 
 #define FO_TEMPLATE "fastopt/adagrad.h"
 #include "fastopt/fo_instantiate.h"
-
-static inline void fo_adagrad_step_f32(const fo_adagrad_hyper *h, long long step, ptrdiff_t n,
-                                       float *param, const float *grad, float *state_sum)
-{
-    const fo_adagrad_coef c = fo_adagrad_coefficients(h, step);
-    fo_adagrad_update_f32(n, param, grad, state_sum, &c);
-}
-
-static inline void fo_adagrad_step_f64(const fo_adagrad_hyper *h, long long step, ptrdiff_t n,
-                                       double *param, const double *grad, double *state_sum)
-{
-    const fo_adagrad_coef c = fo_adagrad_coefficients(h, step);
-    fo_adagrad_update_f64(n, param, grad, state_sum, &c);
-}
 
 #endif /* FASTOPT_ADAGRAD_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -93,6 +80,13 @@ FO_CLONES static void FO_FN(fo_adagrad_update)(ptrdiff_t n, FO_T *FO_RESTRICT p,
 {
     if (c->weight_decay != 0.0) FO_FN(adagrad_loop)(n, p, g, sum, c, 1);
     else                        FO_FN(adagrad_loop)(n, p, g, sum, c, 0);
+}
+
+static inline void FO_FN(fo_adagrad_step)(const fo_adagrad_hyper *h, long long step, ptrdiff_t n,
+                                          FO_T *param, const FO_T *grad, FO_T *state_sum)
+{
+    const fo_adagrad_coef c = fo_adagrad_coefficients(h, step);
+    FO_FN(fo_adagrad_update)(n, param, grad, state_sum, &c);
 }
 
 #endif /* FO_INSTANTIATING */

@@ -30,7 +30,8 @@ static inline fo_adam_hyper fo_adam_defaults(void)
 }
 
 typedef struct {
-    double grad_sign, weight_decay;
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double weight_decay;
     double decay;     /* decoupled (AdamW) factor 1 - lr wd, else 1 */
     double beta1, beta2;
     double step_size; /* lr sqrt(1 - beta2^t) / (1 - beta1^t) */
@@ -71,22 +72,6 @@ static inline fo_adam_coef fo_adam_coefficients(const fo_adam_hyper *h, long lon
 
 #define FO_TEMPLATE "fastopt/adam.h"
 #include "fastopt/fo_instantiate.h"
-
-static inline void fo_adam_step_f32(const fo_adam_hyper *h, long long step, ptrdiff_t n,
-                                    float *param, const float *grad, float *exp_avg,
-                                    float *exp_avg_sq, float *max_exp_avg_sq)
-{
-    const fo_adam_coef c = fo_adam_coefficients(h, step);
-    fo_adam_update_f32(n, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, &c);
-}
-
-static inline void fo_adam_step_f64(const fo_adam_hyper *h, long long step, ptrdiff_t n,
-                                    double *param, const double *grad, double *exp_avg,
-                                    double *exp_avg_sq, double *max_exp_avg_sq)
-{
-    const fo_adam_coef c = fo_adam_coefficients(h, step);
-    fo_adam_update_f64(n, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, &c);
-}
 
 #endif /* FASTOPT_ADAM_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -160,6 +145,14 @@ FO_CLONES static void FO_FN(fo_adam_update)(ptrdiff_t n, FO_T *FO_RESTRICT p,
         else            { if (wd) FO_ADAM(1, 0, 0); else FO_ADAM(0, 0, 0); }
     }
 #undef FO_ADAM
+}
+
+static inline void FO_FN(fo_adam_step)(const fo_adam_hyper *h, long long step, ptrdiff_t n,
+                                       FO_T *param, const FO_T *grad, FO_T *exp_avg,
+                                       FO_T *exp_avg_sq, FO_T *max_exp_avg_sq)
+{
+    const fo_adam_coef c = fo_adam_coefficients(h, step);
+    FO_FN(fo_adam_update)(n, param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, &c);
 }
 
 #endif /* FO_INSTANTIATING */

@@ -26,7 +26,8 @@ static inline fo_adamax_hyper fo_adamax_defaults(void)
 }
 
 typedef struct {
-    double grad_sign, weight_decay, beta1, beta2, eps;
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double weight_decay, beta1, beta2, eps;
     double clr; /* lr / (1 - beta1^t) */
 } fo_adamax_coef;
 
@@ -45,22 +46,6 @@ static inline fo_adamax_coef fo_adamax_coefficients(const fo_adamax_hyper *h, lo
 
 #define FO_TEMPLATE "fastopt/adamax.h"
 #include "fastopt/fo_instantiate.h"
-
-static inline void fo_adamax_step_f32(const fo_adamax_hyper *h, long long step, ptrdiff_t n,
-                                      float *param, const float *grad, float *exp_avg,
-                                      float *exp_inf)
-{
-    const fo_adamax_coef c = fo_adamax_coefficients(h, step);
-    fo_adamax_update_f32(n, param, grad, exp_avg, exp_inf, &c);
-}
-
-static inline void fo_adamax_step_f64(const fo_adamax_hyper *h, long long step, ptrdiff_t n,
-                                      double *param, const double *grad, double *exp_avg,
-                                      double *exp_inf)
-{
-    const fo_adamax_coef c = fo_adamax_coefficients(h, step);
-    fo_adamax_update_f64(n, param, grad, exp_avg, exp_inf, &c);
-}
 
 #endif /* FASTOPT_ADAMAX_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -103,6 +88,14 @@ FO_CLONES static void FO_FN(fo_adamax_update)(ptrdiff_t n, FO_T *FO_RESTRICT p,
 {
     if (c->weight_decay != 0.0) FO_FN(adamax_loop)(n, p, g, exp_avg, exp_inf, c, 1);
     else                        FO_FN(adamax_loop)(n, p, g, exp_avg, exp_inf, c, 0);
+}
+
+static inline void FO_FN(fo_adamax_step)(const fo_adamax_hyper *h, long long step, ptrdiff_t n,
+                                         FO_T *param, const FO_T *grad, FO_T *exp_avg,
+                                         FO_T *exp_inf)
+{
+    const fo_adamax_coef c = fo_adamax_coefficients(h, step);
+    FO_FN(fo_adamax_update)(n, param, grad, exp_avg, exp_inf, &c);
 }
 
 #endif /* FO_INSTANTIATING */

@@ -30,7 +30,8 @@ static inline fo_nadam_hyper fo_nadam_defaults(void)
 }
 
 typedef struct {
-    double grad_sign, weight_decay, decay, beta1, beta2;
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double weight_decay, decay, beta1, beta2;
     double eps_hat;   /* eps sqrt(1 - beta2^t) */
     double grad_coef; /* lr (1 - mu_t) / (1 - P_t) sqrt(1 - beta2^t) */
     double avg_coef;  /* lr mu_{t+1} / (1 - P_{t+1}) sqrt(1 - beta2^t) */
@@ -83,23 +84,6 @@ static inline fo_nadam_coef fo_nadam_coefficients(const fo_nadam_hyper *h, long 
 
 #define FO_TEMPLATE "fastopt/nadam.h"
 #include "fastopt/fo_instantiate.h"
-
-/* mu_product: P_{t-1}; not updated here (see fo_nadam_mu_product). */
-static inline void fo_nadam_step_f32(const fo_nadam_hyper *h, long long step,
-                                     double mu_product, ptrdiff_t n, float *param,
-                                     const float *grad, float *exp_avg, float *exp_avg_sq)
-{
-    const fo_nadam_coef c = fo_nadam_coefficients(h, step, mu_product);
-    fo_nadam_update_f32(n, param, grad, exp_avg, exp_avg_sq, &c);
-}
-
-static inline void fo_nadam_step_f64(const fo_nadam_hyper *h, long long step,
-                                     double mu_product, ptrdiff_t n, double *param,
-                                     const double *grad, double *exp_avg, double *exp_avg_sq)
-{
-    const fo_nadam_coef c = fo_nadam_coefficients(h, step, mu_product);
-    fo_nadam_update_f64(n, param, grad, exp_avg, exp_avg_sq, &c);
-}
 
 #endif /* FASTOPT_NADAM_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -162,6 +146,15 @@ FO_CLONES static void FO_FN(fo_nadam_update)(ptrdiff_t n, FO_T *FO_RESTRICT p,
         if (wd) FO_FN(nadam_loop)(n, p, g, exp_avg, exp_avg_sq, c, 1, 0);
         else    FO_FN(nadam_loop)(n, p, g, exp_avg, exp_avg_sq, c, 0, 0);
     }
+}
+
+/* mu_product: P_{t-1}; not updated here (see fo_nadam_mu_product). */
+static inline void FO_FN(fo_nadam_step)(const fo_nadam_hyper *h, long long step,
+                                        double mu_product, ptrdiff_t n, FO_T *param,
+                                        const FO_T *grad, FO_T *exp_avg, FO_T *exp_avg_sq)
+{
+    const fo_nadam_coef c = fo_nadam_coefficients(h, step, mu_product);
+    FO_FN(fo_nadam_update)(n, param, grad, exp_avg, exp_avg_sq, &c);
 }
 
 #endif /* FO_INSTANTIATING */

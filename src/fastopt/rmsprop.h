@@ -29,7 +29,8 @@ static inline fo_rmsprop_hyper fo_rmsprop_defaults(void)
 }
 
 typedef struct {
-    double lr, grad_sign, weight_decay, alpha, eps, momentum;
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double lr, weight_decay, alpha, eps, momentum;
     int centered;
 } fo_rmsprop_coef;
 
@@ -48,25 +49,6 @@ static inline fo_rmsprop_coef fo_rmsprop_coefficients(const fo_rmsprop_hyper *h)
 
 #define FO_TEMPLATE "fastopt/rmsprop.h"
 #include "fastopt/fo_instantiate.h"
-
-/* step is unused (RMSprop has no schedule); it is there for the common signature. */
-static inline void fo_rmsprop_step_f32(const fo_rmsprop_hyper *h, long long step, ptrdiff_t n,
-                                       float *param, const float *grad, float *square_avg,
-                                       float *momentum_buffer, float *grad_avg)
-{
-    const fo_rmsprop_coef c = fo_rmsprop_coefficients(h);
-    (void)step;
-    fo_rmsprop_update_f32(n, param, grad, square_avg, momentum_buffer, grad_avg, &c);
-}
-
-static inline void fo_rmsprop_step_f64(const fo_rmsprop_hyper *h, long long step, ptrdiff_t n,
-                                       double *param, const double *grad, double *square_avg,
-                                       double *momentum_buffer, double *grad_avg)
-{
-    const fo_rmsprop_coef c = fo_rmsprop_coefficients(h);
-    (void)step;
-    fo_rmsprop_update_f64(n, param, grad, square_avg, momentum_buffer, grad_avg, &c);
-}
 
 #endif /* FASTOPT_RMSPROP_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -141,6 +123,16 @@ FO_CLONES static void FO_FN(fo_rmsprop_update)(ptrdiff_t n, FO_T *FO_RESTRICT p,
         else     { if (wd) FO_RMS(1, 0, 0); else FO_RMS(0, 0, 0); }
     }
 #undef FO_RMS
+}
+
+/* step is unused (RMSprop has no schedule); it is there for the common signature. */
+static inline void FO_FN(fo_rmsprop_step)(const fo_rmsprop_hyper *h, long long step, ptrdiff_t n,
+                                          FO_T *param, const FO_T *grad, FO_T *square_avg,
+                                          FO_T *momentum_buffer, FO_T *grad_avg)
+{
+    const fo_rmsprop_coef c = fo_rmsprop_coefficients(h);
+    (void)step;
+    FO_FN(fo_rmsprop_update)(n, param, grad, square_avg, momentum_buffer, grad_avg, &c);
 }
 
 #endif /* FO_INSTANTIATING */

@@ -29,7 +29,8 @@ static inline fo_sgd_hyper fo_sgd_defaults(void)
 enum { FO_SGD_PLAIN = 0, FO_SGD_MOMENTUM = 1, FO_SGD_NESTEROV = 2 };
 
 typedef struct {
-    double lr, grad_sign, weight_decay, momentum, keep; /* keep = 1 - dampening */
+    double grad_sign; /* first in every coefficient struct (see first_order.h) */
+    double lr, weight_decay, momentum, keep; /* keep = 1 - dampening */
     int mode;  /* FO_SGD_* */
     int first; /* 1: the momentum buffer starts as the gradient (PyTorch's first step) */
 } fo_sgd_coef;
@@ -50,21 +51,6 @@ static inline fo_sgd_coef fo_sgd_coefficients(const fo_sgd_hyper *h, int first)
 
 #define FO_TEMPLATE "fastopt/sgd.h"
 #include "fastopt/fo_instantiate.h"
-
-/* One step (step 1 starts the momentum buffer from the gradient) over n elements. */
-static inline void fo_sgd_step_f32(const fo_sgd_hyper *h, long long step, ptrdiff_t n,
-                                   float *param, const float *grad, float *momentum_buffer)
-{
-    const fo_sgd_coef c = fo_sgd_coefficients(h, step == 1);
-    fo_sgd_update_f32(n, param, grad, momentum_buffer, &c);
-}
-
-static inline void fo_sgd_step_f64(const fo_sgd_hyper *h, long long step, ptrdiff_t n,
-                                   double *param, const double *grad, double *momentum_buffer)
-{
-    const fo_sgd_coef c = fo_sgd_coefficients(h, step == 1);
-    fo_sgd_update_f64(n, param, grad, momentum_buffer, &c);
-}
 
 #endif /* FASTOPT_SGD_H */
 #else  /* FO_INSTANTIATING: the per-element loop for FO_T */
@@ -113,6 +99,14 @@ FO_CLONES static void FO_FN(fo_sgd_update)(ptrdiff_t n, FO_T *FO_RESTRICT p,
         if (wd) FO_FN(sgd_loop)(n, p, g, buf, c, 1, FO_SGD_NESTEROV);
         else    FO_FN(sgd_loop)(n, p, g, buf, c, 0, FO_SGD_NESTEROV);
     }
+}
+
+/* One step (step 1 starts the momentum buffer from the gradient) over n elements. */
+static inline void FO_FN(fo_sgd_step)(const fo_sgd_hyper *h, long long step, ptrdiff_t n,
+                                      FO_T *param, const FO_T *grad, FO_T *momentum_buffer)
+{
+    const fo_sgd_coef c = fo_sgd_coefficients(h, step == 1);
+    FO_FN(fo_sgd_update)(n, param, grad, momentum_buffer, &c);
 }
 
 #endif /* FO_INSTANTIATING */
