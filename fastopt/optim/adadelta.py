@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -37,3 +38,21 @@ class Adadelta(Optimizer):
                  maximize=False):
         super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
+
+
+def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, eps=1e-6,
+              weight_decay=0.0, maximize=False, grad_scale=1.0):
+    """One Adadelta step (the update rule of :class:`fastopt.Adadelta`) on explicit arrays.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import adadelta_
+        >>> p, v, a = np.zeros(1), np.zeros(1), np.zeros(1)
+        >>> adadelta_(p, np.ones(1), v, a, step=1)
+        >>> p.round(5), v
+        (array([-0.00316]), array([0.1]))
+    """
+    hyper = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+    return _run("adadelta", hyper, step, params, grads, square_avgs, acc_deltas,
+                grad_scale=grad_scale)

@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -38,3 +39,23 @@ class Adagrad(Optimizer):
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value,
                                       eps=eps, maximize=maximize))
+
+
+def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
+             eps=1e-10, maximize=False, grad_scale=1.0):
+    """One Adagrad step (the update rule of :class:`fastopt.Adagrad`) on explicit arrays.
+
+    ``state_sums`` start at the initial accumulator value (0 in PyTorch's default).
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import adagrad_
+        >>> p, s = np.zeros(2), np.zeros(2)
+        >>> adagrad_(p, np.array([2.0, -1.0]), s, step=1, lr=0.5)
+        >>> p, s
+        (array([-0.5,  0.5]), array([4., 1.]))
+    """
+    hyper = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                 initial_accumulator_value=0.0, maximize=maximize)
+    return _run("adagrad", hyper, step, params, grads, state_sums, grad_scale=grad_scale)

@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -98,3 +99,29 @@ class AMSGrad(Adam):
         super().__init__(params, lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                          amsgrad=True, maximize=maximize,
                          decoupled_weight_decay=decoupled_weight_decay)
+
+
+def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, lr=1e-3,
+          beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
+          decoupled_weight_decay=False, grad_scale=1.0):
+    """One Adam step (the update rule of :class:`fastopt.Adam`; AdamW with
+    ``decoupled_weight_decay=True``) on explicit arrays.
+
+    ``max_exp_avg_sqs`` are needed when amsgrad.  ``step`` drives the bias corrections.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import adam_
+        >>> p = np.zeros(2, dtype=np.float32)
+        >>> m, v = np.zeros_like(p), np.zeros_like(p)
+        >>> for t in (1, 2, 3):
+        ...     adam_(p, np.array([1.0, -1.0], dtype=np.float32), m, v, step=t, lr=0.1)
+        >>> p.round(5)
+        array([-0.3,  0.3], dtype=float32)
+    """
+    hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
+                 amsgrad=amsgrad, maximize=maximize,
+                 decoupled_weight_decay=decoupled_weight_decay)
+    return _run("adam", hyper, step, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
+                grad_scale=grad_scale)

@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -36,3 +37,21 @@ class Adamax(Optimizer):
                  maximize=False):
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                                       maximize=maximize))
+
+
+def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta2=0.999,
+            eps=1e-8, weight_decay=0.0, maximize=False, grad_scale=1.0):
+    """One Adamax step (the update rule of :class:`fastopt.Adamax`) on explicit arrays.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import adamax_
+        >>> p, m, u = np.zeros(2), np.zeros(2), np.zeros(2)
+        >>> adamax_(p, np.array([1.0, -3.0]), m, u, step=1, lr=0.1)
+        >>> p.round(6), u.round(6)
+        (array([-0.1,  0.1]), array([1., 3.]))
+    """
+    hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
+                 maximize=maximize)
+    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs, grad_scale=grad_scale)

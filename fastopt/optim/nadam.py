@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -46,3 +47,29 @@ class NAdam(Optimizer):
                                       momentum_decay=momentum_decay,
                                       decoupled_weight_decay=decoupled_weight_decay,
                                       maximize=maximize))
+
+
+def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-3, beta1=0.9,
+           beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
+           decoupled_weight_decay=False, maximize=False, grad_scale=1.0):
+    """One NAdam step (the update rule of :class:`fastopt.NAdam`) on explicit arrays.
+
+    ``mu_product`` is the product of the momentum schedule before this step (1.0 at step 1);
+    the function returns the product after it, to pass to the next step.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import nadam_
+        >>> p, m, v = np.zeros(2), np.zeros(2), np.zeros(2)
+        >>> mu = 1.0
+        >>> for t in (1, 2):
+        ...     mu = nadam_(p, np.ones(2), m, v, step=t, mu_product=mu, lr=0.1)
+        >>> round(mu, 4), p.round(4)
+        (0.2026, array([-0.184, -0.184]))
+    """
+    hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
+                 momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
+                 maximize=maximize)
+    return _run("nadam", hyper, step, params, grads, exp_avgs, exp_avg_sqs,
+                mu_product=mu_product, grad_scale=grad_scale)

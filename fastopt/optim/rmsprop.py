@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -41,3 +42,25 @@ class RMSprop(Optimizer):
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay,
                                       momentum=momentum, centered=centered,
                                       maximize=maximize))
+
+
+def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, *, step,
+             lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
+             maximize=False, grad_scale=1.0):
+    """One RMSprop step (the update rule of :class:`fastopt.RMSprop`) on explicit arrays.
+
+    ``momentum_buffers`` are needed when momentum > 0, ``grad_avgs`` when centered.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import rmsprop_
+        >>> p, v = np.zeros(2), np.zeros(2)
+        >>> rmsprop_(p, np.ones(2), v, step=1, lr=0.01)
+        >>> p.round(6)
+        array([-0.1, -0.1])
+    """
+    hyper = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                 centered=centered, maximize=maximize)
+    return _run("rmsprop", hyper, step, params, grads, square_avgs, momentum_buffers, grad_avgs,
+                grad_scale=grad_scale)

@@ -1,4 +1,5 @@
 from fastopt.optim._docs import fill_args
+from fastopt.optim._functional import run as _run
 from fastopt.optim.optimizer import Optimizer
 
 
@@ -42,3 +43,25 @@ class SGD(Optimizer):
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
                                       weight_decay=weight_decay, nesterov=nesterov,
                                       maximize=maximize))
+
+
+def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
+         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, grad_scale=1.0):
+    """One SGD step (the update rule of :class:`fastopt.SGD`) on explicit arrays.
+
+    ``momentum_buffers`` (needed when momentum != 0) are overwritten with the gradients at
+    ``step == 1``, then accumulate.
+
+    Example::
+
+        >>> import numpy as np
+        >>> from fastopt.functional import sgd_
+        >>> p, b = np.ones(2), np.zeros(2)
+        >>> for t in (1, 2):
+        ...     sgd_(p, np.ones(2), b, step=t, lr=0.1, momentum=0.9)
+        >>> p
+        array([0.71, 0.71])
+    """
+    hyper = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
+                 nesterov=nesterov, maximize=maximize)
+    return _run("sgd", hyper, step, params, grads, momentum_buffers, grad_scale=grad_scale)
