@@ -9,7 +9,9 @@ starts the momentum buffers from the gradients).  ``grad_scale`` (default 1) mul
 every gradient inside the update without writing it (the step equals one on
 ``g * g.dtype.type(grad_scale)``, bit for bit).  The update rules are those of the classes
 in :mod:`fastopt.optim`; :mod:`fastopt.reference` has a plain NumPy implementation of each
-function with the same signature.
+function with the same signature.  Each function is defined next to its class, in
+``fastopt/optim/<algorithm>.py``; this module gathers them, one per row of the algorithm
+table (``fastopt/_kernels/table.py``).
 
 Example::
 
@@ -21,12 +23,11 @@ Example::
     >>> p
     array([-0.1, -0.1, -0.1, -0.1])
 """
-from fastopt.optim.adadelta import adadelta_
-from fastopt.optim.adagrad import adagrad_
-from fastopt.optim.adam import adam_
-from fastopt.optim.adamax import adamax_
-from fastopt.optim.nadam import nadam_
-from fastopt.optim.rmsprop import rmsprop_
-from fastopt.optim.sgd import sgd_
+from importlib import import_module
 
-__all__ = ["sgd_", "adagrad_", "adadelta_", "rmsprop_", "adam_", "adamax_", "nadam_"]
+from fastopt._kernels.table import ALGORITHMS as _TABLE
+
+# X_ is defined next to its class, in fastopt/optim/X.py, for every algorithm of the table
+__all__ = [row["name"] + "_" for row in _TABLE]
+globals().update({name: getattr(import_module("fastopt.optim." + name[:-1]), name)
+                 for name in __all__})
