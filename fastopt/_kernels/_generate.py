@@ -62,7 +62,7 @@ class Algorithm:
         """The bit mask of the state arrays the kernel uses, as a Cython expression."""
         bits = [str(1 << k) if when is None else f"({1 << k} if {self.used(when, hyper)} else 0)"
                 for k, (_, when, _) in enumerate(self.states)]
-        return " | ".join(bits)
+        return " | ".join(bits) or "0"
 
     def coef_call(self, hyper):
         """The call of the algorithm's coefficient function (see _coef.pxd) on ``hyper``."""

@@ -70,7 +70,7 @@ static inline void fo_coef_scale_gradients(fo_coef *c, double s)
                                             T *s2, const fo_coef *c)                         \
     {                                                                                        \
         (void)s0; (void)s1; (void)s2;                                                        \
-        fo_##ALGO##_update_##SUFFIX(n, p, g, FO_UNPAREN STATES, &c->ALGO);                   \
+        fo_##ALGO##_update_##SUFFIX(n, p, g, FO_UNPAREN STATES &c->ALGO);                    \
     }
 #define FO_KERNELS(ALGO, PARAMS, ARGS, STATES)                                             \
     FO_KERNEL(ALGO, f32, float, STATES) FO_KERNEL(ALGO, f64, double, STATES)
