@@ -9,9 +9,7 @@ starts the momentum buffers from the gradients).  ``grad_scale`` (default 1) mul
 every gradient inside the update without writing it (the step equals one on
 ``g * g.dtype.type(grad_scale)``, bit for bit).  The update rules are those of the classes
 in :mod:`fastopt.optim`; :mod:`fastopt.reference` has a plain NumPy implementation of each
-function with the same signature.  Each function is defined next to its class, in
-``fastopt/optim/<algorithm>.py``; this module gathers them, one per row of the algorithm
-table (``fastopt/_kernels/table.py``).
+function with the same signature.
 
 Example::
 
@@ -22,6 +20,9 @@ Example::
     >>> F.adam_(p, g, m, v, step=1, lr=0.1)
     >>> p
     array([-0.1, -0.1, -0.1, -0.1])
+
+Each function is defined next to its class, in ``fastopt/optim/<algorithm>.py``; this
+module gathers them, one per row of the algorithm table (``fastopt/_kernels/table.py``).
 """
 from importlib import import_module
 

@@ -11,13 +11,14 @@ over a step's arrays through the parallel driver.
 """
 import numpy as np
 
+from fastopt._kernels.table import ALGORITHMS as _TABLE
+
 from libc.math cimport isfinite
 
 from fastopt._kernels._coef cimport (
     coef_scale_gradients, fo_coef, fo_kernel_f32, fo_kernel_f64, nadam_mu,
 )
 from fastopt._kernels.driver cimport Work, run_work
-from fastopt._kernels.table import ALGORITHMS as _TABLE
 
 assert len(_TABLE) == N_ALGOS
 ALGORITHMS = {row["name"]: algo for algo, row in enumerate(_TABLE)}
