@@ -119,29 +119,25 @@ def format_table(medians, default):
     return "\n".join(out)
 
 
-def _spins(text):
-    try:
-        values = [int(t) for t in text.split(",") if t.strip()]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--spins takes integers like 0,50; got {text!r}")
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"--spins takes integers >= 0; got {text!r}")
-    return values
-
-
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--spins", type=_spins, default=list(SPINS),
+    ap.add_argument("--spins", default=",".join(map(str, SPINS)),
                     help="spin windows in microseconds (default: 0,20,50,100,200,500)")
     ap.add_argument("--seconds", type=float, default=120.0,
                     help="run rounds until this many seconds are spent (default 120)")
     ap.add_argument("--quick", action="store_true",
                     help="one short round per window: checks that the script runs")
     args = ap.parse_args(argv)
+    try:
+        spins = [int(t) for t in args.spins.split(",")]
+    except ValueError:
+        spins = []
+    if not spins or min(spins) < 0:
+        ap.error(f"--spins takes integers >= 0 like 0,50; got {args.spins!r}")
     if args.quick:
-        medians, rounds, default = run(args.spins, 0.0, (5, 2), 1)
+        medians, rounds, default = run(spins, 0.0, (5, 2), 1)
     else:
-        medians, rounds, default = run(args.spins, args.seconds, (100, 20), 3)
+        medians, rounds, default = run(spins, args.seconds, (100, 20), 3)
     sys.stderr.flush()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     print(f"fastopt {fastopt.__version__}, {os.cpu_count()} cores, fastopt "
