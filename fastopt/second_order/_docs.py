@@ -55,6 +55,11 @@ OptimizeResult
     ``x, fun, jac, nit, nfev, njev, nhev, status, success, message`` (status codes in
     ``fastopt.second_order.STATUS``)."""
 
+example_doc = """\
+Example (through :func:`fastopt.minimize`, which builds ``run``):
+
+>>> import numpy as np, fastopt"""
+
 # references that several solvers cite (one line each in a "References" section)
 nocedal_wright_ref = """\
 J. Nocedal and S. J. Wright, *Numerical Optimization*, 2nd ed., Springer, 2006."""

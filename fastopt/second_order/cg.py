@@ -58,9 +58,7 @@ def minimize_cg(run, x, *, gtol=1e-5, beta="pr+", maxiter=None, maxfun=None, max
     an efficient line search", *SIAM J. Optim.* 16(1), 2005.
     {more_thuente_ref}
 
-    Example (through :func:`fastopt.minimize`, which builds ``run``):
-
-    >>> import numpy as np, fastopt
+    {example_doc}
     >>> from fastopt.problems import rosenbrock
     >>> p = rosenbrock(2)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="cg", options={"beta": "hz"})

@@ -195,9 +195,7 @@ def minimize_hessian_free(run, x, *, gtol=1e-5, damping=1e-3, decay=0.95, cg_max
     {nocedal_wright_ref}
     Section 7.1 (inexact Newton: the forcing sequence ``eta``).
 
-    Example (through :func:`fastopt.minimize`, which builds ``run``):
-
-    >>> import numpy as np, fastopt
+    {example_doc}
     >>> from fastopt.problems import ExtendedRosenbrock
     >>> p = ExtendedRosenbrock(1000)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hessp=p.hessp, method="hessian-free")

@@ -82,9 +82,7 @@ def minimize_lbfgs(run, x, *, maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, ma
     Algorithm 7.4 (the two-loop recursion).
     {more_thuente_ref}
 
-    Example (through :func:`fastopt.minimize`, which builds ``run``):
-
-    >>> import numpy as np, fastopt
+    {example_doc}
     >>> from fastopt.problems import rosenbrock
     >>> p = rosenbrock(2)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, options={"maxcor": 5})

@@ -99,9 +99,7 @@ def minimize_newton(run, x, *, gtol=1e-5, line_search="wolfe", maxiter=None, max
     Algorithm 3.3 (Cholesky with added multiple of the identity).
     {more_thuente_ref}
 
-    Example (through :func:`fastopt.minimize`, which builds ``run``):
-
-    >>> import numpy as np, fastopt
+    {example_doc}
     >>> from fastopt.problems import rosenbrock
     >>> p = rosenbrock(2)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, method="newton")
