@@ -94,3 +94,20 @@ def test_check_reports_each_target_with_its_figure():
 def test_cli_accepts_the_inloop_suite():
     args = cli.build_parser().parse_args(["--suite", "inloop"])
     assert args.suite == "inloop"
+
+
+def test_lbfgs_rows_get_their_target_ratios_and_check_lists_them():
+    rows = [{"case": "lbfgs", "size": "rosenbrock", "implementation": impl, "blas_threads": b,
+             "own_per_iteration_s": t, "iterations": 10, "objective_per_eval_s": 1e-3}
+            for impl, b, t in [("fastopt L-BFGS", "default", 3.0), ("fastopt L-BFGS", "1", 2.0),
+                               ("scipy L-BFGS-B", "1", 10.0)]]
+    inloop._lbfgs_ratios(rows)
+    default = rows[0]
+    assert default["vs_1_blas_thread"] == 1.5 and default["met_1_blas_thread"]
+    assert default["vs_scipy"] == 0.3 and not default["met_scipy"]
+    assert rows[1]["vs_scipy"] == 0.2 and rows[1]["met_scipy"]
+    assert "vs_scipy" not in rows[2]
+    met = {t["target"]: t["met"] for t in inloop.check(rows)}
+    assert met == {"L-BFGS rosenbrock: default threads <= 1.5x OPENBLAS_NUM_THREADS=1": True,
+                   "L-BFGS rosenbrock: <= 0.25 of L-BFGS-B with one BLAS thread": False}
+    assert "0.30 NOT met" in inloop.format_table(rows)
