@@ -442,8 +442,9 @@ def main(argv=None):
         progress = Progress(0)
         rows3 = inloop.collect(args.quick, progress=progress)
         progress.close()
-        print("\nInside the user's loop (default thread settings; step in loop: the step "
-              "right after the gradient;\ngradient in loop: the gradient right after a step)\n")
+        print("\nInside the user's loop (default thread settings; step inside loop: the loop "
+              "iteration minus the gradient alone;\nstep timed in loop: the step right after "
+              "the gradient)\n")
         print(inloop.format_table(rows3))
         results3 = inloop.check(rows3)
         print("\nIn-loop targets (measured in this run)\n")
