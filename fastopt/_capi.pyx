@@ -1,9 +1,9 @@
 """fastopt's C API: the capsule ``_C_API`` that ``import_fastopt()`` of
 ``fastopt/fastopt_capi.h`` (src/fastopt) fetches, and the multi-array step behind it.
 
-``multi_step`` is ``Optimizer.step`` without Python: the hyperparameter struct and step
-number of one algorithm become its coefficients (``make_coef``, ``scale_gradients``), and
-the arrays run as ``Item``s through the same parallel driver (``run_items``), so the results
+``_step`` (the table's ``step``) is ``Optimizer.step`` without Python: the hyperparameter
+struct and step number of one algorithm become its coefficients (``make_coef``,
+``scale_gradients``), and the arrays run as ``Item``s through the same parallel driver (``run_items``), so the results
 are bit-identical to the Python API for every thread count.  It checks what raw pointers
 allow (NULL, sizes, ids, dtype, step, options) and returns a FASTOPT_* code, writing nothing
 on error.  The table is filled once at import; its layout is pinned by
@@ -26,7 +26,12 @@ from fastopt._kernels.algorithms cimport (
 )
 from fastopt._kernels.threads cimport num_threads
 from fastopt.kernels cimport (
-    AdadeltaHyper, AdagradHyper, AdamaxHyper, AdamHyper, NAdamHyper, RMSpropHyper, SGDHyper,
+    CAPI, FASTOPT_ADADELTA, FASTOPT_ADAGRAD, FASTOPT_ADAM, FASTOPT_ADAMAX, FASTOPT_CAPI_VERSION,
+    FASTOPT_ERR_ALGO, FASTOPT_ERR_DTYPE, FASTOPT_ERR_MEMORY, FASTOPT_ERR_NULL,
+    FASTOPT_ERR_OPTIONS, FASTOPT_ERR_SIZE, FASTOPT_ERR_STEP, FASTOPT_ERR_VALUE, FASTOPT_FLOAT32,
+    FASTOPT_FLOAT64, FASTOPT_NADAM, FASTOPT_OK, FASTOPT_RMSPROP, FASTOPT_SGD, AdadeltaHyper,
+    AdagradHyper, AdamaxHyper, AdamHyper, GradOptions, NAdamHyper, RMSpropHyper, SGDHyper,
+    StepArray,
 )
 from fastopt.second_order._vec cimport (
     combine_raw, lbfgs_direction, lbfgs_free, lbfgs_new, lbfgs_update, multidot_raw,
@@ -36,32 +41,7 @@ import fastopt
 from fastopt import _pool
 
 cdef extern from "fastopt/fastopt_capi.h" nogil:
-    enum:
-        FASTOPT_CAPI_VERSION
-        FASTOPT_OK, FASTOPT_ERR_NULL, FASTOPT_ERR_SIZE, FASTOPT_ERR_ALGO, FASTOPT_ERR_DTYPE
-        FASTOPT_ERR_STEP, FASTOPT_ERR_VALUE, FASTOPT_ERR_OPTIONS, FASTOPT_ERR_MEMORY
-        FASTOPT_FLOAT32, FASTOPT_FLOAT64
-        FASTOPT_SGD, FASTOPT_ADAGRAD, FASTOPT_ADADELTA, FASTOPT_RMSPROP, FASTOPT_ADAM
-        FASTOPT_ADAMAX, FASTOPT_NADAM
-    ctypedef struct fastopt_capi:
-        unsigned int version
-        size_t size
-        const char* fastopt_version
-        int (*step)(int, int, const void*, long long, double, const fastopt_grad_options*,
-                    const fastopt_array*, ptrdiff_t) noexcept nogil
-        double (*nadam_mu_product)(const NAdamHyper*, long long, double) noexcept nogil
-        int (*get_num_threads)() noexcept nogil
-        int (*set_num_threads)(int) noexcept nogil
-        int (*multidot)(int, ptrdiff_t, int, const void* const*, int, const void* const*,
-                        double*) noexcept nogil
-        int (*combine)(int, ptrdiff_t, int, const double*, const void* const*, void*,
-                       const void*, double*) noexcept nogil
-        void* (*lbfgs_new)(int, ptrdiff_t, int) except NULL
-        void (*lbfgs_free)(void*) noexcept nogil
-        int (*lbfgs_update)(void*, const void*, const void*, const void*, const void*, int*,
-                            double*, double*) noexcept nogil
-        int (*lbfgs_direction)(void*, const void*, void*, double*) noexcept nogil
-    double fo_nadam_mu_product(const NAdamHyper*, long long, double) noexcept nogil
+    double fo_nadam_mu_product(const NAdamHyper*, long long, double)
 
 _ENTRIES = ("version", "size", "fastopt_version", "step", "nadam_mu_product",
             "get_num_threads", "set_num_threads", "multidot", "combine", "lbfgs_new",
@@ -105,9 +85,9 @@ cdef int _read_hyper(int algo, const void* hyper, Hyper* h) noexcept nogil:
     return 0
 
 
-cdef int multi_step(int algo, int dtype, const void* hyper, long long step, double mu_product,
-                    const fastopt_grad_options* options, const fastopt_array* arrays,
-                    ptrdiff_t n_arrays) noexcept nogil:
+cdef int _step(int algo, int dtype, const void* hyper, long long step, double mu_product,
+               const GradOptions* options, const StepArray* arrays,
+               ptrdiff_t n_arrays) noexcept nogil:
     cdef Hyper h
     cdef fo_coef coef
     cdef double scale = 1.0
@@ -179,11 +159,11 @@ cdef int multi_step(int algo, int dtype, const void* hyper, long long step, doub
     return FASTOPT_OK
 
 
-cdef int get_num_threads() noexcept nogil:
+cdef int _get_num_threads() noexcept nogil:
     return num_threads()
 
 
-cdef int set_num_threads(int n) noexcept with gil:
+cdef int _set_num_threads(int n) noexcept with gil:
     if n < 1:
         return FASTOPT_ERR_SIZE
     _pool.set_num_threads(n)
@@ -196,17 +176,18 @@ cdef double _nadam_mu_product(const NAdamHyper* h, long long step,
 
 
 cdef bytes _VERSION = fastopt.__version__.encode()
-cdef fastopt_capi _TABLE
+cdef CAPI _TABLE
 _TABLE.version = FASTOPT_CAPI_VERSION
-_TABLE.size = sizeof(fastopt_capi)
+_TABLE.size = sizeof(CAPI)
 _TABLE.fastopt_version = _VERSION
-_TABLE.step = multi_step
+_TABLE.step = _step
 _TABLE.nadam_mu_product = _nadam_mu_product
-_TABLE.get_num_threads = get_num_threads
-_TABLE.set_num_threads = set_num_threads
+_TABLE.get_num_threads = _get_num_threads
+_TABLE.set_num_threads = _set_num_threads
 _TABLE.multidot = multidot_raw
 _TABLE.combine = combine_raw
-_TABLE.lbfgs_new = lbfgs_new
+# NULL with the exception set: the C convention the table documents
+_TABLE.lbfgs_new = <void* (*)(int, ptrdiff_t, int) noexcept>lbfgs_new
 _TABLE.lbfgs_free = lbfgs_free
 _TABLE.lbfgs_update = lbfgs_update
 _TABLE.lbfgs_direction = lbfgs_direction
@@ -222,7 +203,7 @@ def version():
 def _layout():
     """``{"sizeof": sizeof(fastopt_capi), entry: offset, ...}`` as fastopt was compiled:
     what tests/c_api/test_capsule.py pins."""
-    layout = {"sizeof": <Py_ssize_t>sizeof(fastopt_capi)}
+    layout = {"sizeof": <Py_ssize_t>sizeof(CAPI)}
     for k, name in enumerate(_ENTRIES):
         layout[name] = fastopt_capi_offsets[k]
     return layout

@@ -65,7 +65,8 @@ enum {
     FASTOPT_ERR_STEP = -5,      /* step not in [1, 2**62) */
     FASTOPT_ERR_VALUE = -6,     /* grad_scale not finite and >= 0, mu_product not finite */
     FASTOPT_ERR_OPTIONS = -7,   /* options->size smaller than the fields of version 1 */
-    FASTOPT_ERR_MEMORY = -8     /* scratch memory could not be allocated */
+    FASTOPT_ERR_MEMORY = -8,    /* scratch memory could not be allocated */
+    FASTOPT_ERR_IMPORT = -9     /* fastopt.kernels (Cython): import_fastopt() not called */
 };
 
 /* One array's part of a step: n elements of the parameter, its gradient and the state
