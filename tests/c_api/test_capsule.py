@@ -1,5 +1,5 @@
 """The C API through the capsule (fastopt/fastopt_capi.h): a C extension with no Cython and
-no link-time dependency on fastopt (tests/c_api/capsule_caller.c), compiled here against
+no link-time dependency on fastopt (CALLER below), compiled here against
 fastopt.get_include() with -ffp-contract=fast (its own flags do not matter: the work runs in
 fastopt's compiled code), runs the multi-array step, the L-BFGS blocks and the thread
 count through the table, bit-identical to the Python API for 1 and 2 threads.  The table's
@@ -21,7 +21,6 @@ from fastopt import _capi
 from fastopt._kernels import driver
 from fastopt.second_order import _vec
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 SIZES = [1, 17, 1003, 20001, 15, 0, 64]  # tails around the SIMD width; > 1 pool chunk
 STEPS = 5
 CODE = {np.float32: 4, np.float64: 8}
@@ -32,6 +31,272 @@ PINNED = {"version": 0, "size": 8, "fastopt_version": 16, "step": 24, "nadam_mu_
           "get_num_threads": 40, "set_num_threads": 48, "multidot": 56, "combine": 64,
           "lbfgs_new": 72, "lbfgs_free": 80, "lbfgs_update": 88, "lbfgs_direction": 96,
           "sizeof": 104}
+
+CALLER = r"""/* A C extension (no Cython) that reaches fastopt only through the capsule table of
+ * fastopt/fastopt_capi.h: built at test time by tests/c_api/test_capsule.py. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include "fastopt/fastopt_capi.h"
+
+#define MAX_ARRAYS 16
+
+typedef struct {
+    Py_buffer views[5 * MAX_ARRAYS];
+    int n_views;
+} held;
+
+static void release(held *h)
+{
+    for (int i = 0; i < h->n_views; i++) PyBuffer_Release(&h->views[i]);
+    h->n_views = 0;
+}
+
+/* one buffer's data (NULL for None), writable unless it is a gradient */
+static int take(PyObject *o, int writable, held *h, void **data, Py_ssize_t *bytes)
+{
+    *data = NULL;
+    *bytes = 0;
+    if (o == Py_None) return 0;
+    Py_buffer *v = &h->views[h->n_views];
+    if (PyObject_GetBuffer(o, v, PyBUF_C_CONTIGUOUS | (writable ? PyBUF_WRITABLE : 0)) < 0)
+        return -1;
+    h->n_views++;
+    *data = v->buf;
+    *bytes = v->len;
+    return 0;
+}
+
+/* arrays: a list of (param, grad, state0, state1, state2) with None for an unused state */
+static Py_ssize_t fill(PyObject *arrays, int dtype, fastopt_array *out, held *h)
+{
+    Py_ssize_t n = PyList_Size(arrays), bytes, ignored;
+    if (n < 0) return -1;
+    if (n > MAX_ARRAYS) { PyErr_SetString(PyExc_ValueError, "too many arrays"); return -1; }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PyList_GetItem(arrays, i);
+        void *grad;
+        if (!PyTuple_Check(t) || PyTuple_Size(t) != 5) {
+            PyErr_SetString(PyExc_TypeError, "expected 5-tuples");
+            return -1;
+        }
+        if (take(PyTuple_GetItem(t, 0), 1, h, &out[i].param, &bytes) < 0 ||
+            take(PyTuple_GetItem(t, 1), 0, h, &grad, &ignored) < 0)
+            return -1;
+        out[i].grad = grad;
+        out[i].n = bytes / dtype;
+        for (int j = 0; j < 3; j++)
+            if (take(PyTuple_GetItem(t, 2 + j), 1, h, &out[i].state[j], &ignored) < 0)
+                return -1;
+    }
+    return n;
+}
+
+/* adam(dtype, arrays, step, lr, grad_scale) -> return code */
+static PyObject *adam(PyObject *self, PyObject *args)
+{
+    int dtype;
+    long long step;
+    double lr, scale;
+    PyObject *arrays;
+    fastopt_array a[MAX_ARRAYS];
+    held h = {.n_views = 0};
+    if (!PyArg_ParseTuple(args, "iO!Ldd", &dtype, &PyList_Type, &arrays, &step, &lr, &scale))
+        return NULL;
+    Py_ssize_t n = fill(arrays, dtype, a, &h);
+    if (n < 0) { release(&h); return NULL; }
+    fo_adam_hyper hyper = fo_adam_defaults();
+    hyper.lr = lr;
+    fastopt_grad_options options = fastopt_grad_options_default();
+    options.grad_scale = scale;
+    int rc;
+    Py_BEGIN_ALLOW_THREADS
+    rc = fastopt_api->step(FASTOPT_ADAM, dtype, &hyper, step, 1.0, &options, a, n);
+    Py_END_ALLOW_THREADS
+    release(&h);
+    return PyLong_FromLong(rc);
+}
+
+/* sgd_nesterov(dtype, arrays, step, lr, momentum) -> return code (no options: defaults) */
+static PyObject *sgd_nesterov(PyObject *self, PyObject *args)
+{
+    int dtype;
+    long long step;
+    double lr, momentum;
+    PyObject *arrays;
+    fastopt_array a[MAX_ARRAYS];
+    held h = {.n_views = 0};
+    if (!PyArg_ParseTuple(args, "iO!Ldd", &dtype, &PyList_Type, &arrays, &step, &lr,
+                          &momentum))
+        return NULL;
+    Py_ssize_t n = fill(arrays, dtype, a, &h);
+    if (n < 0) { release(&h); return NULL; }
+    fo_sgd_hyper hyper = fo_sgd_defaults();
+    hyper.lr = lr;
+    hyper.momentum = momentum;
+    hyper.nesterov = 1;
+    int rc = fastopt_api->step(FASTOPT_SGD, dtype, &hyper, step, 1.0, NULL, a, n);
+    release(&h);
+    return PyLong_FromLong(rc);
+}
+
+/* bad_calls(param, grad): the codes of calls the step must refuse, writing nothing */
+static PyObject *bad_calls(PyObject *self, PyObject *args)
+{
+    PyObject *po, *go;
+    held h = {.n_views = 0};
+    void *p, *g;
+    Py_ssize_t bytes, ignored;
+    if (!PyArg_ParseTuple(args, "OO", &po, &go)) return NULL;
+    if (take(po, 1, &h, &p, &bytes) < 0 || take(go, 0, &h, &g, &ignored) < 0) {
+        release(&h);
+        return NULL;
+    }
+    fo_adam_hyper adam = fo_adam_defaults();
+    fastopt_array ok[2] = {{p, g, {p, p, NULL}, bytes / 8}, {p, g, {p, p, NULL}, 1}};
+    fastopt_array no_state[2] = {{p, g, {p, p, NULL}, 1}, {p, g, {p, NULL, NULL}, 1}};
+    fastopt_array no_grad[2] = {{p, g, {p, p, NULL}, 1}, {p, NULL, {p, p, NULL}, 1}};
+    fastopt_array negative[2] = {{p, g, {p, p, NULL}, 1}, {p, g, {p, p, NULL}, -1}};
+    fastopt_grad_options nan_scale = fastopt_grad_options_default(), old = nan_scale;
+    nan_scale.grad_scale = Py_NAN;
+    old.size = sizeof(size_t);
+    int codes[] = {
+        fastopt_api->step(7, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, ok, 2),
+        fastopt_api->step(-1, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, 2, &adam, 1, 1.0, NULL, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, NULL, 1, 1.0, NULL, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, NULL, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, ok, -1),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, negative, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, no_state, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, no_grad, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 0, 1.0, NULL, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, &nan_scale, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, &old, ok, 2),
+        fastopt_api->set_num_threads(0),
+    };
+    release(&h);
+    PyObject *out = PyList_New(0);
+    for (size_t i = 0; out != NULL && i < sizeof codes / sizeof codes[0]; i++) {
+        PyObject *c = PyLong_FromLong(codes[i]);
+        if (c == NULL || PyList_Append(out, c) < 0) Py_CLEAR(out);
+        Py_XDECREF(c);
+    }
+    return out;
+}
+
+/* lbfgs(dtype, m, xs, gs) -> [(stored, s.y, y.y, g.d), ...], writing each direction into
+ * ds[k - 1]: for k = 1.., update with (x_k, x_{k-1}, g_k, g_{k-1}), then direction at g_k */
+static PyObject *lbfgs(PyObject *self, PyObject *args)
+{
+    int dtype, m;
+    PyObject *xs, *gs, *ds, *out = NULL;
+    if (!PyArg_ParseTuple(args, "iiO!O!O!", &dtype, &m, &PyList_Type, &xs, &PyList_Type, &gs,
+                          &PyList_Type, &ds))
+        return NULL;
+    Py_ssize_t steps = PyList_Size(xs);
+    held h = {.n_views = 0};
+    void *x[MAX_ARRAYS], *g[MAX_ARRAYS], *d[MAX_ARRAYS];
+    Py_ssize_t bytes = 0;
+    if (steps > MAX_ARRAYS || PyList_Size(gs) != steps || PyList_Size(ds) != steps - 1) {
+        PyErr_SetString(PyExc_ValueError, "bad lists");
+        return NULL;
+    }
+    for (Py_ssize_t k = 0; k < steps; k++) {
+        Py_ssize_t ignored;
+        if (take(PyList_GetItem(xs, k), 0, &h, &x[k], &bytes) < 0 ||
+            take(PyList_GetItem(gs, k), 0, &h, &g[k], &ignored) < 0 ||
+            (k > 0 && take(PyList_GetItem(ds, k - 1), 1, &h, &d[k], &ignored) < 0))
+            goto done;
+    }
+    void *memory = fastopt_api->lbfgs_new(m, bytes / dtype, dtype);
+    if (memory == NULL) goto done;
+    out = PyList_New(0);
+    for (Py_ssize_t k = 1; out != NULL && k < steps; k++) {
+        int stored = -1, rc;
+        double sy, yy, gtd;
+        rc = fastopt_api->lbfgs_update(memory, x[k], x[k - 1], g[k], g[k - 1], &stored, &sy,
+                                       &yy);
+        if (rc == 0) rc = fastopt_api->lbfgs_direction(memory, g[k], d[k], &gtd);
+        PyObject *row = rc != 0 ? NULL : Py_BuildValue("(iddd)", stored, sy, yy, gtd);
+        if (rc != 0) PyErr_Format(PyExc_RuntimeError, "L-BFGS code %d", rc);
+        if (row == NULL || PyList_Append(out, row) < 0) Py_CLEAR(out);
+        Py_XDECREF(row);
+    }
+    fastopt_api->lbfgs_free(memory);
+done:
+    release(&h);
+    return out;
+}
+
+/* dot(dtype, a, b) through the fixed-order multidot */
+static PyObject *dot(PyObject *self, PyObject *args)
+{
+    int dtype, rc;
+    PyObject *ao, *bo;
+    held h = {.n_views = 0};
+    void *a, *b;
+    Py_ssize_t bytes, ignored;
+    double out = 0.0;
+    if (!PyArg_ParseTuple(args, "iOO", &dtype, &ao, &bo)) return NULL;
+    if (take(ao, 0, &h, &a, &bytes) < 0 || take(bo, 0, &h, &b, &ignored) < 0) {
+        release(&h);
+        return NULL;
+    }
+    const void *V[1] = {a}, *W[1] = {b};
+    rc = fastopt_api->multidot(dtype, bytes / dtype, 1, V, 1, W, &out);
+    release(&h);
+    if (rc != 0) return PyErr_Format(PyExc_RuntimeError, "multidot code %d", rc);
+    return PyFloat_FromDouble(out);
+}
+
+static PyObject *threads(PyObject *self, PyObject *args)
+{
+    int n = 0;
+    if (!PyArg_ParseTuple(args, "|i", &n)) return NULL;
+    if (n > 0 && fastopt_api->set_num_threads(n) != 0)
+        return PyErr_Format(PyExc_RuntimeError, "set_num_threads(%d) failed", n);
+    return PyLong_FromLong(fastopt_api->get_num_threads());
+}
+
+static PyObject *reimport(PyObject *self, PyObject *args)
+{
+    if (import_fastopt() < 0) return NULL;
+    Py_RETURN_NONE;
+}
+
+#define ENTRY(name) "" #name, (long)offsetof(fastopt_capi, name)
+static PyObject *layout(PyObject *self, PyObject *args)
+{
+    return Py_BuildValue(
+        "{s:l,s:l,s:s,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l}",
+        "FASTOPT_CAPI_VERSION", (long)FASTOPT_CAPI_VERSION, "sizeof", (long)sizeof(fastopt_capi),
+        "installed_fastopt_version", fastopt_api->fastopt_version,
+        ENTRY(version), ENTRY(size), ENTRY(fastopt_version), ENTRY(step),
+        ENTRY(nadam_mu_product), ENTRY(get_num_threads), ENTRY(set_num_threads),
+        ENTRY(multidot), ENTRY(combine), ENTRY(lbfgs_new), ENTRY(lbfgs_free),
+        ENTRY(lbfgs_update), ENTRY(lbfgs_direction));
+}
+
+static PyMethodDef methods[] = {
+    {"adam", adam, METH_VARARGS, NULL},
+    {"sgd_nesterov", sgd_nesterov, METH_VARARGS, NULL},
+    {"bad_calls", bad_calls, METH_VARARGS, NULL},
+    {"lbfgs", lbfgs, METH_VARARGS, NULL},
+    {"dot", dot, METH_VARARGS, NULL},
+    {"threads", threads, METH_VARARGS, NULL},
+    {"reimport", reimport, METH_NOARGS, NULL},
+    {"layout", layout, METH_NOARGS, NULL},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "capsule_caller", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit_capsule_caller(void)
+{
+    if (import_fastopt() < 0) return NULL;
+    return PyModule_Create(&module);
+}
+"""
 
 SETUP = textwrap.dedent("""
     import sys
@@ -51,7 +316,7 @@ def ext(tmp_path_factory):
     if sys.maxsize != 2**63 - 1:
         pytest.skip("the pinned layout is the LP64 one")
     d = tmp_path_factory.mktemp("capsule")
-    shutil.copy(os.path.join(HERE, "capsule_caller.c"), d)
+    (d / "capsule_caller.c").write_text(CALLER)
     (d / "setup.py").write_text(SETUP)
     env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastopt.__file__))}
     proc = subprocess.run([sys.executable, "setup.py", fastopt.get_include()], cwd=d,
