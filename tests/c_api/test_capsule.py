@@ -5,11 +5,7 @@ fastopt's compiled code), runs the multi-array step, the L-BFGS blocks and the t
 count through the table, bit-identical to the Python API for 1 and 2 threads.  The table's
 layout is pinned, and import_fastopt() refuses an older table."""
 import ctypes
-import os
-import shutil
-import subprocess
 import sys
-import sysconfig
 import textwrap
 import types
 
@@ -17,8 +13,8 @@ import numpy as np
 import pytest
 
 import fastopt
+from c_api_helpers import build_extension, own_copies, require_compiler, step_inputs
 from fastopt import _capi
-from fastopt._kernels import driver
 from fastopt.second_order import _vec
 
 SIZES = [1, 17, 1003, 20001, 15, 0, 64]  # tails around the SIMD width; > 1 pool chunk
@@ -310,51 +306,19 @@ SETUP = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def ext(tmp_path_factory):
-    cc = os.environ.get("CC") or (sysconfig.get_config_var("CC") or "cc").split()[0]
-    if shutil.which(cc) is None:
-        pytest.skip(f"no C compiler ({cc})")
+    require_compiler()
     if sys.maxsize != 2**63 - 1:
         pytest.skip("the pinned layout is the LP64 one")
-    d = tmp_path_factory.mktemp("capsule")
-    (d / "capsule_caller.c").write_text(CALLER)
-    (d / "setup.py").write_text(SETUP)
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastopt.__file__))}
-    proc = subprocess.run([sys.executable, "setup.py", fastopt.get_include()], cwd=d,
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    sys.path.insert(0, str(d))
-    try:
-        import capsule_caller
-        yield capsule_caller
-    finally:
-        sys.path.remove(str(d))
-        sys.modules.pop("capsule_caller", None)
-
-
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    """1 or 2 threads, with the per-thread minimum lowered so that 2 threads really split
-    the ~21,000 elements."""
-    old_n, old_min = fastopt.get_num_threads(), driver._set_parallel_min(1024)
-    fastopt.set_num_threads(request.param)
-    yield request.param
-    fastopt.set_num_threads(old_n)
-    driver._set_parallel_min(old_min)
-
-
-def arrays(dtype, seed):
-    rng = np.random.default_rng(seed)
-    params = [rng.standard_normal(n).astype(dtype) for n in SIZES]
-    grads = [[rng.standard_normal(n).astype(dtype) for n in SIZES] for _ in range(STEPS)]
-    return params, grads
+    module, cleanup = build_extension(tmp_path_factory.mktemp("capsule"), "capsule_caller",
+                                      {"capsule_caller.c": CALLER}, SETUP)
+    yield module
+    cleanup()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_capsule_adam_over_several_arrays_matches_optimizer_step(ext, dtype, threads):
-    params, grads = arrays(dtype, 0)
-    mine = [p.copy() for p in params]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
+    params, grads = step_inputs(SIZES, STEPS, dtype, 0)
+    mine, (m, v) = own_copies(params, 2)
     opt = fastopt.Adam(params, lr=1e-2)
     for t in range(1, STEPS + 1):
         rows = [(p, g, a, b, None) for p, g, a, b in zip(mine, grads[t - 1], m, v)]
@@ -368,7 +332,7 @@ def test_capsule_adam_over_several_arrays_matches_optimizer_step(ext, dtype, thr
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_capsule_sgd_nesterov_over_several_arrays_matches_optimizer_step(ext, dtype, threads):
-    params, grads = arrays(dtype, 1)
+    params, grads = step_inputs(SIZES, STEPS, dtype, 1)
     mine = [p.copy() for p in params]
     buf = [np.full_like(p, 7.0) for p in params]  # step 1 starts it from the gradient
     opt = fastopt.SGD(params, lr=0.1, momentum=0.9, nesterov=True)

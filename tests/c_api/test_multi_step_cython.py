@@ -2,16 +2,13 @@
 fastopt/kernels.pxd): one extension compiled here runs Adam (with grad_scale) and NAdam (with
 its mu_product) over several arrays of odd sizes in one call, bit-identical to
 Optimizer.step for float32 and float64, 1 and 2 threads."""
-import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import fastopt
-from fastopt._kernels import driver
+from c_api_helpers import build_extension, own_copies, require_compiler, step_inputs
 
 pytest.importorskip("Cython")
 
@@ -86,46 +83,17 @@ SETUP = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def caller(tmp_path_factory):
-    d = tmp_path_factory.mktemp("multi_step")
-    (d / "multi_caller.pyx").write_text(CALLER)
-    (d / "setup.py").write_text(SETUP)
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastopt.__file__))}
-    proc = subprocess.run([sys.executable, "setup.py", fastopt.get_include()], cwd=d,
-                          capture_output=True, text=True, env=env)
-    if proc.returncode != 0 and "command 'cc' failed" in proc.stderr + proc.stdout:
-        pytest.skip("no C compiler")
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    sys.path.insert(0, str(d))
-    try:
-        import multi_caller
-        yield multi_caller
-    finally:
-        sys.path.remove(str(d))
-        sys.modules.pop("multi_caller", None)
-
-
-@pytest.fixture(params=[1, 2], ids=["1thread", "2threads"])
-def threads(request):
-    old_n, old_min = fastopt.get_num_threads(), driver._set_parallel_min(1024)
-    fastopt.set_num_threads(request.param)
-    yield request.param
-    fastopt.set_num_threads(old_n)
-    driver._set_parallel_min(old_min)
-
-
-def arrays(dtype, seed):
-    rng = np.random.default_rng(seed)
-    params = [rng.standard_normal(n).astype(dtype) for n in SIZES]
-    grads = [[rng.standard_normal(n).astype(dtype) for n in SIZES] for _ in range(STEPS)]
-    return params, grads
+    require_compiler()
+    module, cleanup = build_extension(tmp_path_factory.mktemp("multi_step"), "multi_caller",
+                                      {"multi_caller.pyx": CALLER}, SETUP)
+    yield module
+    cleanup()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_cython_multi_step_adam_with_grad_scale_matches_optimizer_step(caller, dtype, threads):
-    params, grads = arrays(dtype, 10)
-    mine = [p.copy() for p in params]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
+    params, grads = step_inputs(SIZES, STEPS, dtype, 10)
+    mine, (m, v) = own_copies(params, 2)
     opt = fastopt.Adam(params, lr=3e-3)
     for t in range(1, STEPS + 1):
         rows = [(p, g, a, b) for p, g, a, b in zip(mine, grads[t - 1], m, v)]
@@ -138,10 +106,8 @@ def test_cython_multi_step_adam_with_grad_scale_matches_optimizer_step(caller, d
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 def test_cython_multi_step_nadam_with_mu_product_matches_optimizer_step(caller, dtype, threads):
-    params, grads = arrays(dtype, 11)
-    mine = [p.copy() for p in params]
-    m = [np.zeros_like(p) for p in params]
-    v = [np.zeros_like(p) for p in params]
+    params, grads = step_inputs(SIZES, STEPS, dtype, 11)
+    mine, (m, v) = own_copies(params, 2)
     opt = fastopt.NAdam(params, lr=2e-3)
     mu = 1.0
     for t in range(1, STEPS + 1):
