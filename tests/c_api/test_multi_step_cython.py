@@ -1,13 +1,15 @@
 """The multi-array step from another project's Cython code (``multi_step`` of
 fastopt/kernels.pxd): one extension compiled here runs Adam (with grad_scale) and NAdam (with
 its mu_product) over several arrays of odd sizes in one call, bit-identical to
-Optimizer.step for float32 and float64, 1 and 2 threads."""
+Optimizer.step, and an L-BFGS direction, bit-identical to the L-BFGS memory of
+fastopt.minimize, for float32 and float64, 1 and 2 threads."""
 import textwrap
 
 import numpy as np
 import pytest
 
 import fastopt
+from fastopt.second_order import _vec
 from c_api_helpers import build_extension, own_copies, require_compiler, step_inputs
 
 pytest.importorskip("Cython")
@@ -21,8 +23,8 @@ CALLER = textwrap.dedent("""
     from libc.stdlib cimport free, malloc
     from fastopt.kernels cimport (
         FASTOPT_ADAM, FASTOPT_NADAM, AdamHyper, GradOptions, NAdamHyper, StepArray,
-        adam_defaults, grad_options_default, import_fastopt, multi_step, nadam_defaults,
-        nadam_mu_product,
+        adam_defaults, grad_options_default, import_fastopt, lbfgs_direction, lbfgs_free,
+        lbfgs_new, lbfgs_update, multi_step, nadam_defaults, nadam_mu_product,
     )
 
     BEFORE_IMPORT = multi_step(FASTOPT_ADAM, 8, NULL, 1, 1.0, NULL, NULL, 0)
@@ -68,6 +70,24 @@ CALLER = textwrap.dedent("""
             rc = multi_step(FASTOPT_NADAM, dtype, &h, step, mu_product, NULL, a, n)
         free(a)
         return rc, nadam_mu_product(&h, step, mu_product)
+
+    def lbfgs(int dtype, int m, list xs, list gs, list ds):
+        # for k = 1..: update with (x_k, x_{k-1}, g_k, g_{k-1}), then d_{k-1} = -H g_k
+        cdef void* memory = lbfgs_new(m, xs[0].size, dtype)
+        cdef int stored
+        cdef double sy, yy, gtd
+        rows = []
+        try:
+            for k in range(1, len(xs)):
+                if lbfgs_update(memory, _ptr(xs[k]), _ptr(xs[k - 1]), _ptr(gs[k]),
+                                _ptr(gs[k - 1]), &stored, &sy, &yy) != 0:
+                    raise RuntimeError("lbfgs_update")
+                if lbfgs_direction(memory, _ptr(gs[k]), _ptr(ds[k - 1]), &gtd) != 0:
+                    raise RuntimeError("lbfgs_direction")
+                rows.append((stored, sy, yy, gtd))
+        finally:
+            lbfgs_free(memory)
+        return rows
 """)
 
 SETUP = textwrap.dedent("""
@@ -130,3 +150,18 @@ def test_cython_multi_step_with_a_bad_dtype_writes_nothing(caller):
 
 def test_cython_multi_step_before_import_fastopt_returns_err_import(caller):
     assert caller.BEFORE_IMPORT == -9  # FASTOPT_ERR_IMPORT, not a crash
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_cython_lbfgs_direction_matches_lbfgs_memory(caller, dtype, threads):
+    rng = np.random.default_rng(12)
+    n, m, k = 3001, 2, 5
+    xs = [rng.standard_normal(n).astype(dtype) for _ in range(k)]
+    gs = [(np.linspace(1.0, 4.0, n) * x).astype(dtype) for x in xs]
+    ds = [np.empty(n, dtype) for _ in range(k - 1)]
+    rows = caller.lbfgs(CODE[dtype], m, xs, gs, ds)
+    memory, d = _vec.LBFGSMemory(m, n, dtype), np.empty(n, dtype)
+    for i in range(1, k):
+        stored, sy, yy = memory.update(xs[i], xs[i - 1], gs[i], gs[i - 1])
+        assert rows[i - 1] == (stored, sy, yy, memory.direction(gs[i], d))
+        np.testing.assert_array_equal(ds[i - 1], d)
