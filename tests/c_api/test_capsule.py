@@ -245,6 +245,28 @@ static PyObject *dot(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(out);
 }
 
+/* combine(dtype, a, b, out, ca, cb): out = ca a + cb b, returns out . a */
+static PyObject *combine(PyObject *self, PyObject *args)
+{
+    int dtype, rc;
+    double c[2], d = 0.0;
+    PyObject *ao, *bo, *oo;
+    held h = {.n_views = 0};
+    void *a, *b, *out;
+    Py_ssize_t bytes, ignored;
+    if (!PyArg_ParseTuple(args, "iOOOdd", &dtype, &ao, &bo, &oo, &c[0], &c[1])) return NULL;
+    if (take(ao, 0, &h, &a, &bytes) < 0 || take(bo, 0, &h, &b, &ignored) < 0 ||
+        take(oo, 1, &h, &out, &ignored) < 0) {
+        release(&h);
+        return NULL;
+    }
+    const void *V[2] = {a, b};
+    rc = fastopt_api->combine(dtype, bytes / dtype, 2, c, V, out, a, &d);
+    release(&h);
+    if (rc != 0) return PyErr_Format(PyExc_RuntimeError, "combine code %d", rc);
+    return PyFloat_FromDouble(d);
+}
+
 static PyObject *threads(PyObject *self, PyObject *args)
 {
     int n = 0;
@@ -279,6 +301,7 @@ static PyMethodDef methods[] = {
     {"bad_calls", bad_calls, METH_VARARGS, NULL},
     {"lbfgs", lbfgs, METH_VARARGS, NULL},
     {"dot", dot, METH_VARARGS, NULL},
+    {"combine", combine, METH_VARARGS, NULL},
     {"threads", threads, METH_VARARGS, NULL},
     {"reimport", reimport, METH_NOARGS, NULL},
     {"layout", layout, METH_NOARGS, NULL},
@@ -369,6 +392,16 @@ def test_capsule_multidot_matches_the_fixed_order_dot(ext):
     a, b = rng.standard_normal(10007).astype(np.float32), rng.standard_normal(10007).astype(
         np.float32)
     assert ext.dot(4, a, b) == _vec.dot(a, b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_capsule_combine_matches_the_fused_combination(ext, dtype, threads):
+    rng = np.random.default_rng(4)
+    a, b = (rng.standard_normal(30001).astype(dtype) for _ in range(2))
+    mine, ref = np.empty_like(a), np.empty_like(a)
+    assert ext.combine(CODE[dtype], a, b, mine, 0.5, -3.0) == _vec.combine([0.5, -3.0], [a, b],
+                                                                         ref, a)
+    np.testing.assert_array_equal(mine, ref)
 
 
 def test_capsule_bad_arguments_return_their_codes_and_write_nothing(ext):
