@@ -267,6 +267,16 @@ static PyObject *combine(PyObject *self, PyObject *args)
     return PyFloat_FromDouble(d);
 }
 
+/* nadam_mu_product(step, mu_product) with NAdam's defaults */
+static PyObject *nadam_mu_product(PyObject *self, PyObject *args)
+{
+    long long step;
+    double mu;
+    if (!PyArg_ParseTuple(args, "Ld", &step, &mu)) return NULL;
+    fo_nadam_hyper h = fo_nadam_defaults();
+    return PyFloat_FromDouble(fastopt_api->nadam_mu_product(&h, step, mu));
+}
+
 static PyObject *threads(PyObject *self, PyObject *args)
 {
     int n = 0;
@@ -302,6 +312,7 @@ static PyMethodDef methods[] = {
     {"lbfgs", lbfgs, METH_VARARGS, NULL},
     {"dot", dot, METH_VARARGS, NULL},
     {"combine", combine, METH_VARARGS, NULL},
+    {"nadam_mu_product", nadam_mu_product, METH_VARARGS, NULL},
     {"threads", threads, METH_VARARGS, NULL},
     {"reimport", reimport, METH_NOARGS, NULL},
     {"layout", layout, METH_NOARGS, NULL},
@@ -402,6 +413,15 @@ def test_capsule_combine_matches_the_fused_combination(ext, dtype, threads):
     assert ext.combine(CODE[dtype], a, b, mine, 0.5, -3.0) == _vec.combine([0.5, -3.0], [a, b],
                                                                          ref, a)
     np.testing.assert_array_equal(mine, ref)
+
+
+def test_capsule_nadam_mu_product_matches_the_functional_step(ext):
+    p, mu = np.ones(3), 1.0
+    for t in range(1, 4):
+        expected = fastopt.functional.nadam_([p], [p.copy()], [np.zeros(3)], [np.zeros(3)],
+                                             step=t, mu_product=mu)
+        mu = ext.nadam_mu_product(t, mu)
+        assert mu == expected
 
 
 def test_capsule_bad_arguments_return_their_codes_and_write_nothing(ext):
