@@ -34,7 +34,7 @@ Example::
     >>> bool(np.array_equal(w, expected)), noise.step
     (True, 1)
     >>> round(noise.sigma(0) ** 2, 6), round(noise.sigma(9) ** 2, 6)
-    (0.3, 0.084513)
+    (0.3, 0.084551)
 """
 import math
 import numbers

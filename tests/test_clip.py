@@ -248,3 +248,54 @@ def test_step_clipped_passes_through_a_scheduled_optimizer():
         o2.step([x * x.dtype.type(factor) for x in g])
     for a, b in zip(p1, p2):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, math.inf])
+def test_global_norm_on_the_pool_is_bit_identical_for_1_2_3_threads_and_the_serial_order(p):
+    # many arrays, some empty or shorter than a chunk, mixed dtypes: chunks of several arrays
+    # fall in one task of the pool, and tasks cut arrays in the middle
+    sizes = [100_003, 0, 1, 4097, 3, 70_000, 4096, 5, 33_000]
+    dtypes = [np.float32, np.float64] * 5
+    grads = random_grads(sizes, dtypes, seed=3)
+    before = fastopt.get_num_threads()
+    old_min = _clip._set_parallel_min(1)      # every size runs in parallel
+    try:
+        norms = []
+        for k in (1, 2, 3):
+            fastopt.set_num_threads(k)
+            norms.append(clip.global_norm(grads, p))
+    finally:
+        fastopt.set_num_threads(before)
+        _clip._set_parallel_min(old_min)
+    assert norms[0] == norms[1] == norms[2]
+    if p != math.inf:
+        assert norms[0] == reference_norm(grads, p)
+    else:
+        assert norms[0] == max(np.abs(g).max() for g in grads if g.size)
+
+
+def test_global_norm_releases_the_gil():
+    import threading
+    import time
+    grads = [np.ones(8_000_000, dtype=np.float32)]
+    ticks = []
+    started, done = threading.Event(), threading.Event()
+
+    def count():
+        started.set()
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        started.wait()
+        t0 = time.perf_counter()
+        clip.global_norm(grads)
+        t1 = time.perf_counter()
+    finally:
+        done.set()
+        t.join()
+    # with the GIL held, the other thread could not run in the middle of the reduction
+    lo, hi = t0 + 0.25 * (t1 - t0), t0 + 0.75 * (t1 - t0)
+    assert any(lo < x < hi for x in ticks)

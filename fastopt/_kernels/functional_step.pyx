@@ -112,7 +112,8 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
             with nogil:
                 run_items_noise(items, starts, n_items, algo, num_threads(), NULL)
         else:
-            (<long long*>cnp.PyArray_DATA(<cnp.ndarray>counter))[0] = noise_spec.step + 1
+            (<long long*>cnp.PyArray_DATA(<cnp.ndarray>counter))[0] = \
+                <long long>noise_spec.step + 1
             with nogil:
                 run_items_noise(items, starts, n_items, algo, num_threads(), &noise_spec)
     finally:

@@ -3,7 +3,7 @@
 from libc.stddef cimport ptrdiff_t
 from libc.stdint cimport uint32_t, uint64_t
 
-import numpy as np
+cimport numpy as cnp
 
 cdef extern from "fastopt/noise.h" nogil:
     ctypedef struct fo_noise_spec:
@@ -38,8 +38,10 @@ cdef inline object read_noise(object noise, double grad_scale, fo_noise_spec* sp
     if n_params > 0xFFFFFFFF:
         raise ValueError("gradient noise supports at most 2**32 parameters per step")
     counter = noise._counter
-    if not (type(counter) is np.ndarray and counter.dtype == np.int64 and counter.ndim == 0
-            and counter.flags.writeable):
+    if not (cnp.PyArray_CheckExact(counter) and
+            cnp.PyArray_TYPE(<cnp.ndarray>counter) == cnp.NPY_INT64 and
+            cnp.PyArray_NDIM(<cnp.ndarray>counter) == 0 and
+            cnp.PyArray_ISWRITEABLE(<cnp.ndarray>counter)):
         raise TypeError("the GradientNoise's counter was replaced; use load_state_dict")
     seed, t, sigma = noise._spec()
     spec.seed = seed

@@ -347,7 +347,7 @@ cdef class StepPlan:
                                 num_threads(), NULL)
         else:
             (<long long*>cnp.PyArray_DATA(<cnp.ndarray>self.noise_counter))[0] = \
-                self.noise.step + 1
+                <long long>self.noise.step + 1
             with nogil:
                 run_items_noise(self.items, self.starts, self.n_items, self.algo,
                                 num_threads(), &self.noise)
