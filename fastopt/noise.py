@@ -84,7 +84,7 @@ class GradientNoise:
         >>> from fastopt import GradientNoise
         >>> gn = GradientNoise(eta=1.0, gamma=0.55, seed=3)
         >>> gn.sigma(0), round(gn.sigma(1), 6)
-        (1.0, 0.826398)
+        (1.0, 0.82645)
         >>> gn.state_dict()
         {'eta': 1.0, 'gamma': 0.55, 'seed': 3, 'step': 0}
     """
