@@ -116,7 +116,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, *, error_if_nonfinite=False):
     return norm, clip_factor(norm, max_norm)
 
 
-def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinite=False):
+def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinite=False,
+                 noise=None):
     r"""One optimizer step with the gradients clipped to a total norm of ``max_norm``;
     returns the norm before clipping.
 
@@ -124,7 +125,10 @@ def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinit
     (``optimizer.step(grads, grad_scale=factor)``: the same result as stepping with
     ``g * g.dtype.type(factor)``); when no clipping is needed (factor 1) it is a plain
     ``optimizer.step(grads)``.  ``optimizer``: any fastopt optimizer, or one with schedules
-    (:func:`fastopt.schedules.attach`).  The gradients are not written.
+    (:func:`fastopt.schedules.attach`).  ``noise``: a :class:`fastopt.GradientNoise` added
+    to the clipped gradients in the same pass (``optimizer.step(grads, grad_scale=factor,
+    noise=noise)``: clipping scales the gradient, not the noise).  The gradients are not
+    written.
 
     Example::
 
@@ -139,10 +143,11 @@ def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinit
     grads = _grad_list(grads)
     norm, factor = clip_grad_norm(grads, max_norm, norm_type,
                                   error_if_nonfinite=error_if_nonfinite)
+    kw = {} if noise is None else {"noise": noise}
     if factor == 1.0:
-        optimizer.step(grads)
+        optimizer.step(grads, **kw)
     else:
-        optimizer.step(grads, grad_scale=factor)
+        optimizer.step(grads, grad_scale=factor, **kw)
     return norm
 
 
