@@ -36,19 +36,22 @@ def philox_reference(ctr, key):
 
 
 def normals_reference(seed, t, param, n):
-    """The normals of noise.h's stream, in NumPy (Box-Muller on two 53-bit uniforms)."""
+    """The normals of noise.h's stream, in NumPy (Box-Muller: a 52-bit uniform for the
+    radius, a quadrant and a 51-bit fraction for the angle; NumPy's log, cos and sin)."""
     b = np.arange((n + 1) // 2, dtype=np.uint64)
     full = lambda v: np.full(b.shape, v, dtype=np.uint64)
     x0, x1, x2, x3 = philox_reference((b & U32, b >> np.uint64(32), full(param), full(t)),
                                       (seed & 0xFFFFFFFF, seed >> 32))
-    a = ((x0 << np.uint64(32)) | x1) >> np.uint64(11)
+    a = ((x0 << np.uint64(32)) | x1) >> np.uint64(12)
     c = ((x2 << np.uint64(32)) | x3) >> np.uint64(11)
-    u1 = (a.astype(np.float64) + 0.5) * 2.0 ** -53
-    u2 = c.astype(np.float64) * 2.0 ** -53
+    u1 = (a.astype(np.float64) + 0.5) * 2.0 ** -52
+    q = (c >> np.uint64(51)).astype(np.float64)
+    f = (c & np.uint64((1 << 51) - 1)).astype(np.float64) * 2.0 ** -51
+    theta = q * (np.pi / 2) + (f - 0.5) * (np.pi / 2)
     r = np.sqrt(-2.0 * np.log(u1))
     z = np.empty(2 * b.size)
-    z[0::2] = r * np.cos(2 * np.pi * u2)
-    z[1::2] = r * np.sin(2 * np.pi * u2)
+    z[0::2] = r * np.cos(theta)
+    z[1::2] = r * np.sin(theta)
     return z[:n]
 
 
@@ -378,3 +381,44 @@ def test_a_bad_state_dict_is_rejected_and_changes_nothing(state, error):
 def test_sample_rejects_other_dtypes():
     with pytest.raises(TypeError, match="float32 or float64"):
         GradientNoise(0.1).sample(3, dtype=np.float16)
+
+# ----------------------------------------------------------------------------- plain C
+
+C_PROGRAM = r"""
+#include <stdio.h>
+#include "fastopt/noise.h"
+
+int main(void)
+{
+    static float f32[3001];
+    static double f64[3001];
+    fo_noise_fill_f32(UINT64_C(12345678901234), 5, 2, 0, 3001, 0.3, f32);
+    fo_noise_fill_f64(UINT64_C(12345678901234), 5, 2, 0, 3001, 0.3, f64);
+    fwrite(f32, sizeof f32, 1, stdout);
+    fwrite(f64, sizeof f64, 1, stdout);
+    return 0;
+}
+"""
+
+
+@pytest.mark.parametrize("flags", [["-O2"], ["-O3", "-DFASTOPT_NO_CLONES"], ["-O0"]],
+                         ids=["O2-clones", "O3-one-version", "O0"])
+def test_the_plain_c_header_gives_the_same_noise_in_every_build(tmp_path, flags):
+    import os
+    import shutil
+    import subprocess
+    cc = os.environ.get("CC", "cc")
+    if shutil.which(cc) is None:
+        pytest.skip(f"no C compiler ({cc})")
+    (tmp_path / "main.c").write_text(C_PROGRAM)
+    proc = subprocess.run([cc, *flags, "-std=c99", "-ffp-contract=off", "-I",
+                           fastopt.get_include(), "main.c", "-o", "main", "-lm"],
+                          cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    out = subprocess.run([str(tmp_path / "main")], capture_output=True, check=True).stdout
+    noise = GradientNoise(eta=0.09, gamma=0.0, seed=12345678901234)   # sigma 0.3
+    assert noise.sigma(5) == 0.3
+    f32 = np.frombuffer(out[:3001 * 4], dtype=np.float32)
+    f64 = np.frombuffer(out[3001 * 4:], dtype=np.float64)
+    assert f32.tobytes() == noise.sample(3001, param=2, dtype=np.float32, t=5).tobytes()
+    assert f64.tobytes() == noise.sample(3001, param=2, t=5).tobytes()
