@@ -63,8 +63,9 @@ def global_norm(grads, norm_type=2.0):
     floating dtypes and non-contiguous arrays are read through a contiguous copy; ``None``
     entries are skipped).  ``norm_type``: ``p > 0`` for ``(sum |g|^p)^(1/p)`` (2 by default),
     or ``math.inf`` for the largest ``|g|``.  The sum runs in float64 over fixed chunks in a
-    fixed order (see :mod:`fastopt._clip`), so it is reproducible bit for bit whatever the
-    thread count; a NaN anywhere gives NaN.
+    fixed order (see :mod:`fastopt._clip`): the chunks' partial sums run on fastopt's thread
+    pool with the GIL released, and are added in chunk order, so the result is the same bit
+    for bit whatever the thread count; a NaN anywhere gives NaN.
 
     >>> import numpy as np
     >>> global_norm([np.array([3.0]), np.array([[4.0]], dtype=np.float32)])
