@@ -13,7 +13,8 @@ with ``eta`` in {0.01, 0.3, 1.0} and ``gamma = 0.55`` in the paper.  A
 optimizer's kernels read ``T(s) g + T(sigma_t z)`` as the gradient (``s`` the step's
 ``grad_scale``, 1 by default; ``T`` the array's dtype) inside their one pass over memory,
 and the step advances ``t`` by one.  The gradient arrays are only read.  One noise object
-drives one optimizer: ``t`` counts the steps it was passed to.
+drives one optimizer: ``t`` counts the steps it was passed to, so passed to every step from
+the first, ``t`` is the optimizer's 0-based step count (SGD keeps none of its own).
 
 The normals ``z`` come from a counter-based generator, Philox4x32-10, keyed by the seed and
 countered by ``t``, the parameter's position (across all param groups; in a functional call,
