@@ -422,3 +422,15 @@ def test_the_plain_c_header_gives_the_same_noise_in_every_build(tmp_path, flags)
     f64 = np.frombuffer(out[3001 * 4:], dtype=np.float64)
     assert f32.tobytes() == noise.sample(3001, param=2, dtype=np.float32, t=5).tobytes()
     assert f64.tobytes() == noise.sample(3001, param=2, t=5).tobytes()
+
+
+def test_step_clipped_scales_the_gradient_and_adds_the_noise_unscaled():
+    from fastopt import clip
+    g = np.full(50, 2.0)
+    w, ref = np.zeros(50), np.zeros(50)
+    noise, mirror = GradientNoise(eta=0.3, seed=6), GradientNoise(eta=0.3, seed=6)
+    norm = clip.step_clipped(fastopt.SGD([w], lr=1.0), [g], max_norm=1.0, noise=noise)
+    factor = clip.clip_factor(norm, 1.0)
+    assert factor < 1 and noise.step == 1
+    fastopt.SGD([ref], lr=1.0).step([g * factor + mirror.sample(50)])
+    assert w.tobytes() == ref.tobytes() and np.all(g == 2.0)
