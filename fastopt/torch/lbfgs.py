@@ -14,8 +14,8 @@ the parameters flattened into one float32/float64 vector.  What differs is the m
   (:func:`fastopt.second_order.linesearch.wolfe_search`, c1 = 1e-4, c2 = 0.9), limited like
   torch's to the evaluations left in ``max_eval``;
 * the buffers are allocated once: four points, each with its gradient, written in place;
-  the parameters are copied in from a point and gradients gathered with one foreach copy
-  per evaluation.
+  the parameters are copied in from a point and the gradients gathered into its gradient
+  buffer once per evaluation.
 
 The loss of the closure's first evaluation is returned, as torch does.  The parameters must
 all be dense, contiguous CPU tensors of one dtype (float32 or float64).
@@ -72,8 +72,6 @@ class _Flat:
         self.memory = _vec.LBFGSMemory(history_size, n, dtype)
         self.points = [np.empty(n, dtype) for _ in range(4)]
         self.grads = [np.empty(n, dtype) for _ in range(4)]
-        self.point_t = [torch.from_numpy(b) for b in self.points]
-        self.grad_t = [torch.from_numpy(b) for b in self.grads]
         self.d = np.empty(n, dtype)
         self.zeros = np.zeros(n, dtype)
         self.x = self.x_prev = 0
@@ -114,8 +112,8 @@ class _Flat:
         self.x, self.x_prev = 0, 1
         self.pending = d is not None and g_prev is not None
         if self.pending:
-            self.point_t[1].copy_(d.reshape(-1).mul(t))       # torch's s = d * t
-            self.grad_t[1].copy_(g_prev.reshape(-1))
+            self.points[1][:] = _vector(d.reshape(-1).mul(t), self.dtype)   # torch's s = d t
+            self.grads[1][:] = _vector(g_prev, self.dtype)
 
     def history(self, prev_loss):
         """The history in torch.optim.LBFGS's ``state`` keys (new tensors): ``old_stps``
@@ -127,11 +125,11 @@ class _Flat:
         ro = [1.0 / y.dot(s) for s, y in zip(stps, dirs)]
         h_diag = dirs[-1].dot(stps[-1]) / dirs[-1].dot(dirs[-1]) if pairs else 1
         if self.pending:
-            d = self.point_t[self.x_prev].clone()
-            g_prev = self.grad_t[self.x_prev].clone()
+            d = torch.from_numpy(self.points[self.x_prev].copy())
+            g_prev = torch.from_numpy(self.grads[self.x_prev].copy())
         else:       # no step to pair: s = 0 * d, which torch rejects (s.y = 0)
-            d, g_prev = torch.zeros(self.n, dtype=self.point_t[0].dtype), \
-                self.grad_t[self.x].clone()
+            d = torch.from_numpy(np.zeros_like(self.d))
+            g_prev = torch.from_numpy(self.grads[self.x].copy())
         return dict(d=d, t=1.0 if self.pending else 0.0, old_dirs=dirs, old_stps=stps,
                     ro=ro, H_diag=h_diag, prev_flat_grad=g_prev, prev_loss=prev_loss)
 
@@ -161,42 +159,42 @@ def _group_value(group, key, kind):
 
 class _Parameters:
     """The parameters as one flat vector: copied from and into the flat buffers, and their
-    gradients gathered (one foreach copy each; a missing gradient is zero)."""
+    gradients gathered (a missing gradient is zero).  NumPy copies on zero-copy views: a
+    torch copy_ would wake torch's thread pool between fastopt's kernels, and on a busy
+    machine the two pools contend (measured up to 5x slower at 10^5 parameters)."""
 
     def __init__(self, params, flat):
         self.params, self.flat = params, flat
-        self.targets = [p.detach() for p in params]
-        bounds = np.cumsum([0] + [p.numel() for p in params]).tolist()
+        self.views = [p.detach().numpy().reshape(-1) for p in params]
+        bounds = np.cumsum([0] + [v.size for v in self.views]).tolist()
         self.spans = list(zip(bounds[:-1], bounds[1:]))
         self.last = None                   # the point the parameters were last set from
 
-    def _split(self, t):
-        return [t[a:b].view_as(p) for p, (a, b) in zip(self.targets, self.spans)]
-
     def read(self, i):
         """points[i] = the parameters."""
-        torch._foreach_copy_(self._split(self.flat.point_t[i]), self.targets)
+        z = self.flat.points[i]
+        for v, (a, b) in zip(self.views, self.spans):
+            z[a:b] = v
         self.last = i
 
     def write(self, i, changed=True):
         """The parameters = points[i]; ``changed=False``: points[i] is unchanged since it
         was last written, so the copy is skipped if it was the last one."""
         if changed or self.last != i:
-            torch._foreach_copy_(self.targets, self._split(self.flat.point_t[i]))
+            z = self.flat.points[i]
+            for v, (a, b) in zip(self.views, self.spans):
+                v[...] = z[a:b]
             self.last = i
 
     def gradient(self, i):
         """grads[i] = the gradient (checked), returned as the array."""
-        out = self._split(self.flat.grad_t[i])
-        dst, src = [], []
-        for k, p in enumerate(self.params):
+        out = self.flat.grads[i]
+        for k, (p, (a, b)) in enumerate(zip(self.params, self.spans)):
             if p.grad is None:
-                out[k].zero_()
+                out[a:b] = 0
             else:
-                dst.append(out[k])
-                src.append(check_grad(p.grad, p, tensor_name(0, k)))
-        torch._foreach_copy_(dst, src)
-        return self.flat.grads[i]
+                out[a:b] = check_grad(p.grad, p, tensor_name(0, k)).detach().numpy().reshape(-1)
+        return out
 
 
 class LBFGS(torch.optim.LBFGS):
