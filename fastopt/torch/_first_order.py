@@ -5,8 +5,11 @@ Each class subclasses its ``torch.optim`` counterpart (signature, defaults, cons
 replaces ``step``: every param group becomes one call of the matching
 :mod:`fastopt.functional` function -- one fused, GIL-released, multithreaded pass over all
 the group's tensors -- on zero-copy ``tensor.numpy()`` views of the parameters, gradients and
-state.  Nothing is cached between steps: tensors, group values and state are read anew each
-time, so schedulers, ``load_state_dict`` and swapped tensors just work.
+state.  Group values, the tensors and the state are read anew at every step, so schedulers,
+``load_state_dict`` and swapped tensors just work; only each tensor's NumPy view and the
+result of its checks are kept between steps, keyed by the tensor object and its address,
+shape, strides and dtype (:class:`_Views`), so an unchanged tensor costs a few attribute
+reads instead of its checks and a new view.
 
 A step is checked in full before anything is written: the group values (with torch's
 messages), every parameter, gradient and state tensor, and -- when a step takes more than one
@@ -209,13 +212,21 @@ def _step_count(value, what):
     return int(value)
 
 
+def _check_scalar(t, key, what):
+    if not (isinstance(t, torch.Tensor) and t.numel() == 1 and t.is_floating_point()
+            and t.device.type == "cpu" and t.layout == torch.strided):
+        raise TypeError(f"state[{key!r}] of {what} is {t!r}; expected a one-element CPU "
+                        "float tensor")
+
+
 def nadam_mu(beta1, momentum_decay, step):
     """NAdam's momentum schedule mu_t, in the arithmetic of torch.optim.NAdam."""
     return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
 
 
 class _Call:
-    """One kernel call: the parameters of a group that share a step count."""
+    """One kernel call: the parameters of a group that share a step count, as NumPy views
+    (and the 0-d ``step`` views and NAdam ``mu_product`` tensors to advance after it)."""
 
     __slots__ = ("step", "params", "grads", "states", "steps", "mus")
 
@@ -224,6 +235,46 @@ class _Call:
         self.params, self.grads = [], []
         self.states = [[] for _ in range(n_states)]
         self.steps, self.mus = [], []
+
+
+def _key(t):
+    """What a NumPy view of ``t`` and its checks depend on: the address (the cached view
+    keeps the memory it points to alive, so an unchanged data_ptr is the same memory),
+    shape, strides, dtype (complex ones are rejected, so no conjugate bit) and the negative
+    bit, which a view at the same address can carry."""
+    return t.data_ptr(), t.shape, t.stride(), t.dtype, t.is_neg()
+
+
+class _Views:
+    """Zero-copy NumPy views of the tensors a step touches, each checked once per version
+    of the tensor: an entry is reused while the tensor object, its :func:`_key` and the
+    key of the parameter it belongs to are unchanged.  So swapped ``.data``, replaced
+    state tensors and ``load_state_dict`` are seen at the next step; entries a step does not
+    touch are dropped."""
+
+    def __init__(self):
+        self.old, self.new = {}, {}
+
+    def begin(self):
+        self.new = {}
+
+    def end(self):
+        self.old, self.new = self.new, {}
+
+    def get(self, t, context, check):
+        """The view of ``t``; ``check()`` (raising for a bad tensor) runs when the entry is
+        new or stale.  ``context``: the owning parameter's key (None for a parameter)."""
+        try:
+            key = _key(t)
+        except Exception:      # no storage (sparse, ...): check() names the problem
+            check()
+            raise
+        e = self.old.get(id(t))
+        if e is None or e[0] is not t or e[1] != key or e[2] != context:
+            check()
+            e = (t, key, context, t.detach().numpy())
+        self.new[id(t)] = e
+        return e[3], key
 
 
 class FastoptStep:
@@ -280,6 +331,10 @@ class FastoptStep:
                 getattr(self, "found_inf", None) is not None:
             raise RuntimeError("fastopt.torch optimizers take no grad_scale/found_inf; let "
                                "torch.amp.GradScaler unscale the gradients")
+        views = self.__dict__.get("_fastopt_views")
+        if views is None:
+            views = self.__dict__["_fastopt_views"] = _Views()
+        views.begin()
         plan, created, written, read = [], [], [], []
         for gi, group in enumerate(self.param_groups):
             hyper = self._check_options(group)
@@ -289,8 +344,12 @@ class FastoptStep:
                 if p.grad is None:
                     continue
                 what = tensor_name(gi, i)
-                check_param(p, what)
-                grad = check_grad(p.grad, p, what)
+                p_np, pkey = views.get(p, None, lambda: check_param(p, what))
+                grad = p.grad
+                if grad.layout != torch.strided or not grad.is_contiguous() or \
+                        grad.is_neg() or grad.is_conj():
+                    grad = check_grad(grad, p, what)       # raises, or a contiguous copy
+                g_np, _ = views.get(grad, pkey, lambda: check_grad(grad, p, what))
                 state = self.state.get(p)
                 fresh = not state
                 if fresh:
@@ -301,11 +360,7 @@ class FastoptStep:
                     if t is None:
                         t = init(p, group)
                         created.append((state, p, key, t))
-                    elif not (isinstance(t, torch.Tensor) and t.numel() == 1
-                              and t.is_floating_point() and t.device.type == "cpu"):
-                        raise TypeError(f"state[{key!r}] of {what} is {t!r}; expected a "
-                                        "one-element CPU float tensor")
-                    scalars.append(t)
+                    scalars.append(views.get(t, pkey, lambda: _check_scalar(t, key, what))[0])
                 arrays, new_buffer = [], False
                 for key in keys:
                     if key is None:
@@ -316,54 +371,50 @@ class FastoptStep:
                         t = algo.initial(key, p, group)
                         created.append((state, p, key, t))
                         new_buffer = True
-                    else:
-                        check_state_tensor(t, p, key, what)
-                    arrays.append(t)
+                    arrays.append(views.get(t, pkey,
+                                            lambda: check_state_tensor(t, p, key, what))[0])
+                    written.append((t, f"state[{key!r}] of {what}"))
                 if algo.name == "sgd":      # torch: a new buffer starts as the gradient
                     count = 0 if new_buffer else 1
-                    key = (count + 1,)
+                    ckey = (count + 1,)
                 else:
-                    count = _step_count(scalars[0], what)
+                    count = _step_count(float(scalars[0]), what)
                     if count + 1 >= 2 ** 62:
                         raise ValueError(f"state['step'] of {what} is too large")
-                    key = (count + 1,) + tuple(float(s) for s in scalars[1:])
-                call = calls.get(key)
+                    ckey = (count + 1,) + tuple(float(s) for s in scalars[1:])
+                call = calls.get(ckey)
                 if call is None:
-                    call = calls[key] = _Call(count + 1, len(keys))
-                call.params.append(p)
-                call.grads.append(grad)
-                for k, t in enumerate(arrays):
-                    call.states[k].append(t)
+                    call = calls[ckey] = _Call(count + 1, len(keys))
+                call.params.append(p_np)
+                call.grads.append(g_np)
+                for k, a in enumerate(arrays):
+                    call.states[k].append(a)
                 if scalars:
                     call.steps.append(scalars[0])
                     call.mus.extend(scalars[1:])
                 written.append((p, what))
                 read.append((grad, f"the gradient of {what}"))
-                written.extend((t, f"state[{k!r}] of {what}")
-                               for k, t in zip(keys, arrays) if t is not None)
             plan.append((hyper, list(calls.values())))
         if sum(len(c) for _, c in plan) > 1:   # a single call is checked by the kernel
             check_disjoint(written, read)
+        views.end()
         return plan, created
 
     def _run(self, hyper, call):
         algo = ALGORITHMS[self._algorithm]
-        params = [p.detach().numpy() for p in call.params]
-        grads = [g.detach().numpy() for g in call.grads]
-        states = [None if not s or s[0] is None else [t.numpy() for t in s]
-                  for s in call.states]
+        states = [None if not s or s[0] is None else s for s in call.states]
         extra = {}
         if algo.name == "nadam":
             # torch multiplies mu_product in its own (scalar) dtype and uses that rounded
             # product; the kernel forms mu_product * mu itself, so it gets product / mu.
             mu = nadam_mu(hyper["beta1"], hyper["momentum_decay"], call.step)
-            product = float(call.mus[0] * mu)
-            extra["mu_product"] = product / mu if mu != 0 else 0.0
-        algo.function(params, grads, *states, step=call.step, **hyper, **extra)
-        for t in call.mus:
-            t.mul_(mu)
-        if call.steps:
-            torch._foreach_add_(call.steps, 1.0)
+            products = [a * a.dtype.type(mu) for a in call.mus]
+            extra["mu_product"] = float(products[0]) / mu if mu != 0 else 0.0
+        algo.function(call.params, call.grads, *states, step=call.step, **hyper, **extra)
+        for a, product in zip(call.mus, products if call.mus else ()):
+            a[...] = product
+        for a in call.steps:            # torch's step += 1, exact for a count
+            a[...] = call.step
 
     def step(self, closure=None):
         """One step of every param group; returns the closure's loss (None without one).

@@ -155,3 +155,39 @@ def test_state_of_the_wrong_shape_is_rejected_and_nothing_written():
     with pytest.raises(ValueError, match=r"state\['exp_avg'\] of .*\[1\] has shape"):
         opt.step()
     _unchanged(opt, snap)
+
+
+def test_a_same_address_view_that_is_not_contiguous_is_rejected_after_cached_steps():
+    """The views cached between steps are keyed by strides as well as the address: a square
+    parameter swapped for its own transpose (same data_ptr, same shape), and a state tensor
+    replaced the same way, are rejected."""
+    sq = torch.nn.Parameter(torch.arange(9.0).reshape(3, 3))
+    opt = ft.Adam([sq])
+    for _ in range(3):
+        sq.grad = torch.ones(3, 3)
+        opt.step()
+    opt.state[sq]["exp_avg"] = opt.state[sq]["exp_avg"].t()
+    sq.grad = torch.ones(3, 3)
+    snap = _snapshot(opt)
+    with pytest.raises(ValueError, match=r"state\['exp_avg'\].*not contiguous"):
+        opt.step()
+    _unchanged(opt, snap)
+    opt.state[sq]["exp_avg"] = opt.state[sq]["exp_avg"].t()     # back: contiguous
+    sq.data = sq.data.t()
+    with pytest.raises(ValueError, match=r"\['params'\]\[0\].*not contiguous"):
+        opt.step()
+    sq.data = sq.data.t()
+    opt.step()
+
+
+def test_a_gradient_kept_between_steps_is_checked_again_when_it_changes():
+    w = torch.nn.Parameter(torch.zeros(4))
+    opt = ft.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = torch.ones(4)
+    opt.step()
+    opt.step()                             # the same gradient tensor, a cached view
+    w.grad.data = torch.ones(4, dtype=torch.float64)
+    snap = _snapshot(opt)
+    with pytest.raises(TypeError, match="gradient of .* has dtype torch.float64"):
+        opt.step()
+    _unchanged(opt, snap)
