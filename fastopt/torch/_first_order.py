@@ -25,31 +25,14 @@ import torch
 
 from fastopt import functional as F
 from fastopt.torch._checks import (
-    check_disjoint, check_grad, check_param, check_state_tensor, tensor_name,
+    check_disjoint, check_grad, check_param, check_state_tensor, group_nonneg, group_real,
+    tensor_name,
 )
 
 
 def _scalar_dtype():
     """The dtype torch keeps ``step`` and ``mu_product`` in (torch.optim's rule)."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-
-
-def _real(group, key):
-    v = group[key]
-    if isinstance(v, torch.Tensor):
-        if v.numel() != 1:
-            raise ValueError(f"Tensor {key} must be 1-element")
-        v = v.item()
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{key} must be a real number, got {v!r}")
-    return float(v)
-
-
-def _nonneg(group, key, what):
-    v = _real(group, key)
-    if not v >= 0.0:                       # also rejects NaN
-        raise ValueError(f"Invalid {what}: {group[key]}")
-    return v
 
 
 def _flag(group, key):
@@ -65,81 +48,67 @@ def _betas(group):
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     out = []
     for i in range(2):
-        b = _real({"beta": betas[i]}, "beta")
+        b = group_real({"beta": betas[i]}, "beta")
         if not 0.0 <= b < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
         out.append(b)
     return out
 
 
-def _common(group):
-    return dict(lr=_nonneg(group, "lr", "learning rate"),
-                weight_decay=_nonneg(group, "weight_decay", "weight_decay value"),
-                maximize=_flag(group, "maximize"))
+def _hyper(group, spec):
+    """The functional's keyword arguments read from ``group``, with torch's messages:
+    ``lr``, ``weight_decay``, ``maximize``, then ``spec``'s ``(key, what)`` -- ``what`` the
+    name in ``Invalid {what}`` for a value that must be >= 0, None for a bool flag;
+    ``betas`` gives ``beta1, beta2``."""
+    h = dict(lr=group_nonneg(group, "lr", "learning rate"),
+             weight_decay=group_nonneg(group, "weight_decay", "weight_decay value"),
+             maximize=_flag(group, "maximize"))
+    for key, what in spec:
+        if key == "betas":
+            h["beta1"], h["beta2"] = _betas(group)
+        elif what is None:
+            h[key] = _flag(group, key)
+        else:
+            h[key] = group_nonneg(group, key, what)
+    return h
 
 
 def sgd_hyper(group):
-    h = _common(group)
-    h["momentum"] = _nonneg(group, "momentum", "momentum value")
-    h["dampening"] = _real(group, "dampening")
+    h = _hyper(group, (("momentum", "momentum value"), ("nesterov", None)))
+    h["dampening"] = group_real(group, "dampening")
     if not math.isfinite(h["dampening"]):
         raise ValueError(f"Invalid dampening value: {group['dampening']}")
-    h["nesterov"] = _flag(group, "nesterov")
     if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
         raise ValueError("Nesterov momentum requires a momentum and zero dampening")
     return h
 
 
 def adagrad_hyper(group):
-    h = _common(group)
-    h["lr_decay"] = _nonneg(group, "lr_decay", "lr_decay value")
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    _nonneg(group, "initial_accumulator_value", "initial_accumulator_value value")
-    return h
+    group_nonneg(group, "initial_accumulator_value", "initial_accumulator_value value")
+    return _hyper(group, (("lr_decay", "lr_decay value"), ("eps", "epsilon value")))
 
 
 def adadelta_hyper(group):
-    h = _common(group)
-    h["rho"] = _real(group, "rho")
+    h = _hyper(group, (("eps", "epsilon value"),))
+    h["rho"] = group_real(group, "rho")
     if not 0.0 <= h["rho"] < 1.0:          # fastopt's kernel needs rho < 1 (torch: <= 1)
         raise ValueError(f"Invalid rho value: {group['rho']} (fastopt.torch.Adadelta needs "
                          "0 <= rho < 1)")
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
     return h
 
 
-def rmsprop_hyper(group):
-    h = _common(group)
-    h["alpha"] = _nonneg(group, "alpha", "alpha value")
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    h["momentum"] = _nonneg(group, "momentum", "momentum value")
-    h["centered"] = _flag(group, "centered")
-    return h
+def _spec_hyper(spec):
+    return lambda group: _hyper(group, spec)
 
 
-def adam_hyper(group):
-    h = _common(group)
-    h["beta1"], h["beta2"] = _betas(group)
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    h["amsgrad"] = _flag(group, "amsgrad")
-    h["decoupled_weight_decay"] = _flag(group, "decoupled_weight_decay")
-    return h
-
-
-def adamax_hyper(group):
-    h = _common(group)
-    h["beta1"], h["beta2"] = _betas(group)
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    return h
-
-
-def nadam_hyper(group):
-    h = _common(group)
-    h["beta1"], h["beta2"] = _betas(group)
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    h["momentum_decay"] = _nonneg(group, "momentum_decay", "momentum_decay value")
-    h["decoupled_weight_decay"] = _flag(group, "decoupled_weight_decay")
-    return h
+_EPS = ("eps", "epsilon value")
+rmsprop_hyper = _spec_hyper((("alpha", "alpha value"), _EPS, ("momentum", "momentum value"),
+                             ("centered", None)))
+adam_hyper = _spec_hyper((("betas", None), _EPS, ("amsgrad", None),
+                          ("decoupled_weight_decay", None)))
+adamax_hyper = _spec_hyper((("betas", None), _EPS))
+nadam_hyper = _spec_hyper((("betas", None), _EPS, ("momentum_decay", "momentum_decay value"),
+                           ("decoupled_weight_decay", None)))
 
 
 def _zeros(p, group):
@@ -200,14 +169,8 @@ ALGORITHMS = {
 
 
 def _step_count(value, what):
-    """The number of steps taken so far, from torch's ``step`` state (tensor or number)."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"state['step'] of {what} has {value.numel()} elements")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"state['step'] of {what} is {value!r}, not a number")
-    if not (value >= 0 and float(value).is_integer()):
+    """The number of steps taken so far, from the value of torch's ``step`` state."""
+    if not (value >= 0 and value.is_integer()):
         raise ValueError(f"state['step'] of {what} is {value!r}, not a count of steps")
     return int(value)
 

@@ -52,7 +52,7 @@ import torch
 
 from fastopt.second_order import _vec
 from fastopt.second_order.linesearch import wolfe_search
-from fastopt.torch._checks import check_grad, check_param, tensor_name
+from fastopt.torch._checks import check_grad, check_param, group_nonneg, tensor_name
 
 __all__ = ["LBFGS"]
 
@@ -139,22 +139,14 @@ def _vector(t, dtype):
 
 
 def _group_value(group, key, kind):
+    if kind == "real":
+        return group_nonneg(group, key, key)
     v = group[key]
-    if kind == "int":
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{key} must be an integer, got {v!r}")
-        if v < 1:
-            raise ValueError(f"Invalid {key}: {v} (must be >= 1)")
-        return int(v)
-    if isinstance(v, torch.Tensor):
-        if v.numel() != 1:
-            raise ValueError(f"Tensor {key} must be 1-element")
-        v = v.item()
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{key} must be a real number, got {v!r}")
-    if not v >= 0:
-        raise ValueError(f"Invalid {key}: {v} (must be >= 0)")
-    return float(v)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{key} must be an integer, got {v!r}")
+    if v < 1:
+        raise ValueError(f"Invalid {key}: {v} (must be >= 1)")
+    return int(v)
 
 
 class _Parameters:
