@@ -239,7 +239,7 @@ class LBFGS(torch.optim.LBFGS):
         (torch.optim.LBFGS's keys) is checked here and used from the next step."""
         _, n, _ = self._tensors()
         for key, state in state_dict["state"].items():
-            _check_history(state, n, self.param_groups[0]["history_size"])
+            _check_history(state, n)
         super().load_state_dict(state_dict)
         self._flat = None
 
@@ -348,7 +348,7 @@ _HISTORY_KEYS = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_gr
                  "prev_loss")
 
 
-def _check_history(state, n, history_size):
+def _check_history(state, n):
     """TypeError/ValueError unless a checkpoint's LBFGS state holds a usable history for
     ``n`` parameters (what ``load_state_dict`` needs before anything is loaded)."""
     def vector(v, key):
