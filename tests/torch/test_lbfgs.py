@@ -218,3 +218,11 @@ def test_loading_a_history_of_the_wrong_size_raises_before_anything_is_loaded():
     sd["state"][0]["old_dirs"] = "nope"
     with pytest.raises(ValueError, match="lists"):
         opt.load_state_dict(sd)
+
+
+def test_a_strong_wolfe_checkpoint_of_torch_resumes_in_fastopt():
+    """With a line search the resumed run takes fastopt's search, so only its progress is
+    checked: the loaded history gives a descent direction and the loss keeps falling."""
+    kw = dict(max_iter=3, history_size=5, line_search_fn="strong_wolfe", steps=(2, 3))
+    resumed, _ = _resume(torch.optim.LBFGS, ft.LBFGS, "logistic", torch.float64, **kw)
+    assert all(b < a for a, b in zip(resumed, resumed[1:]))
