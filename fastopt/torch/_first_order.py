@@ -19,7 +19,6 @@ run.  Parameters of one group whose ``step`` counts differ (a parameter added la
 checkpoint) take one call per distinct count.
 """
 import math
-import numbers
 
 import torch
 
