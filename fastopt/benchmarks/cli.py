@@ -455,7 +455,10 @@ def main(argv=None):
         rows4 = torch_suite.collect(args.quick)
         print("\nfastopt.torch against torch.optim (median, interleaved)\n")
         print(torch_suite.format_table(rows4))
-        out["torch"] = rows4
+        results4 = torch_suite.check(rows4)
+        print("\nfastopt.torch targets (measured in this run)\n")
+        print(targets_table(results4, args.format))
+        out.update(torch=rows4, torch_targets=results4)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=_json_default)
