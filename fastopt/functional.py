@@ -7,7 +7,10 @@ multithreaded pass over all arrays, and returns None (``nadam_`` returns the new
 the 1-based number of this step, used by the bias corrections (and, for SGD, ``step == 1``
 starts the momentum buffers from the gradients).  ``grad_scale`` (default 1) multiplies
 every gradient inside the update without writing it (the step equals one on
-``g * g.dtype.type(grad_scale)``, bit for bit).  The update rules are those of the classes
+``g * g.dtype.type(grad_scale)``, bit for bit).  ``noise``, a :class:`fastopt.GradientNoise`,
+adds annealed Gaussian noise to every (scaled) gradient inside the update and advances the
+noise's own counter (:mod:`fastopt.noise`; a parameter's position is its index in
+``params``).  The update rules are those of the classes
 in :mod:`fastopt.optim`; :mod:`fastopt.reference` has a plain NumPy implementation of each
 function with the same signature.
 

@@ -10,3 +10,15 @@ fastopt's own threads (OpenMP) are not affected.
 import os
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+
+import pytest  # noqa: E402  (after the BLAS setting above)
+
+
+@pytest.fixture
+def threads():
+    """``fastopt.set_num_threads`` for one test; the thread count is restored afterwards."""
+    import fastopt
+    before = fastopt.get_num_threads()
+    yield fastopt.set_num_threads
+    fastopt.set_num_threads(before)

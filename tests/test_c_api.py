@@ -16,6 +16,7 @@ pytest.importorskip("Cython")
 
 CALLER = textwrap.dedent("""
     # cython: language_level=3
+    from cython cimport floating
     from cython.parallel cimport prange
     from fastopt.kernels cimport (
         AdamHyper, SGDHyper, adam_defaults, adam_f32, adam_f64, adam_step, sgd_defaults, sgd_f64,
@@ -23,30 +24,17 @@ CALLER = textwrap.dedent("""
     # the older internal path keeps working
     from fastopt._kernels.first_order cimport AdamHyper as OldAdamHyper
 
-    def adam_prange(floating_p, g, m, v, long long step, double lr, Py_ssize_t chunk):
-        # Adam on memoryviews, one slice per iteration of the caller's own prange
+    def adam_prange(floating[::1] p, const floating[::1] g, floating[::1] m, floating[::1] v,
+                    long long step, double lr, Py_ssize_t chunk):
+        # Adam on memoryviews, one slice per iteration of the caller's own prange; one
+        # fused-type function serves float32 and float64
         cdef AdamHyper h = adam_defaults()
+        cdef Py_ssize_t k, lo, hi, n = p.shape[0], bad = 0
         h.lr = lr
-        if floating_p.dtype.itemsize == 4:
-            return _adam_prange_f32(floating_p, g, m, v, &h, step, chunk)
-        return _adam_prange_f64(floating_p, g, m, v, &h, step, chunk)
-
-    cdef int _adam_prange_f32(float[::1] p, const float[::1] g, float[::1] m, float[::1] v,
-                              AdamHyper* h, long long step, Py_ssize_t chunk):
-        cdef Py_ssize_t k, lo, hi, n = p.shape[0], bad = 0
         for k in prange((n + chunk - 1) // chunk, nogil=True, num_threads=2):
             lo = k * chunk
             hi = min(lo + chunk, n)
-            bad += adam_step(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], v[lo:lo], h, step)
-        return bad
-
-    cdef int _adam_prange_f64(double[::1] p, const double[::1] g, double[::1] m,
-                              double[::1] v, AdamHyper* h, long long step, Py_ssize_t chunk):
-        cdef Py_ssize_t k, lo, hi, n = p.shape[0], bad = 0
-        for k in prange((n + chunk - 1) // chunk, nogil=True, num_threads=2):
-            lo = k * chunk
-            hi = min(lo + chunk, n)
-            bad += adam_step(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], v[lo:lo], h, step)
+            bad += adam_step(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], v[lo:lo], &h, step)
         return bad
 
     def adam_mismatch(double[::1] p, const double[::1] g, double[::1] m, double[::1] v):

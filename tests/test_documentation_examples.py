@@ -45,3 +45,14 @@ def test_documented_python_block_runs(code):
     proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-3000:]
+
+
+def test_every_docs_page_is_read_and_no_python_block_escapes_the_runner():
+    pages = {os.path.basename(p) for p in glob.glob(os.path.join(ROOT, "docs", "*.md"))}
+    assert pages and pages <= {os.path.basename(p) for p in FILES}
+    for path in FILES:
+        for line in open(path, encoding="utf-8"):
+            fence = line.strip()
+            if fence.startswith("```") and fence[3:].lower().startswith("py"):
+                # ```py, ```python3, an indented ```python: not run by the test above
+                assert line == "```python\n", f"{os.path.relpath(path, ROOT)}: {line!r}"

@@ -15,14 +15,6 @@ STEPS = 60
 
 
 @pytest.fixture
-def threads():
-    """Set the thread count for one test and restore it afterwards."""
-    before = fastopt.get_num_threads()
-    yield fastopt.set_num_threads
-    fastopt.set_num_threads(before)
-
-
-@pytest.fixture
 def small_parallel_min():
     """Let tiny steps run on several threads, so shares split arrays at odd places."""
     before = driver._set_parallel_min(5)

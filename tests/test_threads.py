@@ -18,13 +18,6 @@ THREAD_COUNTS = (1, 2, 3, 5, 8)
 
 
 @pytest.fixture
-def threads():
-    before = fastopt.get_num_threads()
-    yield fastopt.set_num_threads
-    fastopt.set_num_threads(before)
-
-
-@pytest.fixture
 def busy_blas():
     """NumPy matrix products running in another Python thread while the test runs."""
     stop = threading.Event()

@@ -442,8 +442,9 @@ def main(argv=None):
         progress = Progress(0)
         rows3 = inloop.collect(args.quick, progress=progress)
         progress.close()
-        print("\nInside the user's loop (default thread settings; step in loop: the step "
-              "right after the gradient;\ngradient in loop: the gradient right after a step)\n")
+        print("\nInside the user's loop (default thread settings; step inside loop: the loop "
+              "iteration minus the gradient alone;\nstep timed in loop: the step right after "
+              "the gradient)\n")
         print(inloop.format_table(rows3))
         results3 = inloop.check(rows3)
         print("\nIn-loop targets (measured in this run)\n")
@@ -454,7 +455,10 @@ def main(argv=None):
         rows4 = torch_suite.collect(args.quick)
         print("\nfastopt.torch against torch.optim (median, interleaved)\n")
         print(torch_suite.format_table(rows4))
-        out["torch"] = rows4
+        results4 = torch_suite.check(rows4)
+        print("\nfastopt.torch targets (measured in this run)\n")
+        print(targets_table(results4, args.format))
+        out.update(torch=rows4, torch_targets=results4)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(out, f, indent=1, default=_json_default)

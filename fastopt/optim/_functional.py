@@ -14,8 +14,10 @@ def _list(arrays):
     return list(arrays)
 
 
-def run(name, hyper, step, params, grads, *states, mu_product=1.0, grad_scale=1.0):
+def run(name, hyper, step, params, grads, *states, mu_product=1.0, grad_scale=1.0,
+        noise=None):
     """One step of algorithm ``name`` with the hyperparameters ``hyper`` on explicit arrays
-    (each argument one array or a list of them)."""
+    (each argument one array or a list of them); ``noise``: a
+    :class:`fastopt.GradientNoise` or None."""
     return functional_step(ALGORITHMS[name], hyper, step, _list(params), _list(grads),
-                           tuple(_list(s) for s in states), mu_product, grad_scale)
+                           tuple(_list(s) for s in states), mu_product, grad_scale, noise)

@@ -41,7 +41,7 @@ class Adadelta(Optimizer):
 
 
 def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, eps=1e-6,
-              weight_decay=0.0, maximize=False, grad_scale=1.0):
+              weight_decay=0.0, maximize=False, grad_scale=1.0, noise=None):
     """One Adadelta step (the update rule of :class:`fastopt.Adadelta`) on explicit arrays.
 
     Example::
@@ -55,4 +55,4 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, 
     """
     hyper = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
     return _run("adadelta", hyper, step, params, grads, square_avgs, acc_deltas,
-                grad_scale=grad_scale)
+                grad_scale=grad_scale, noise=noise)

@@ -42,7 +42,7 @@ class Adagrad(Optimizer):
 
 
 def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-             eps=1e-10, maximize=False, grad_scale=1.0):
+             eps=1e-10, maximize=False, grad_scale=1.0, noise=None):
     """One Adagrad step (the update rule of :class:`fastopt.Adagrad`) on explicit arrays.
 
     ``state_sums`` start at the initial accumulator value (0 in PyTorch's default).
@@ -58,4 +58,5 @@ def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_d
     """
     hyper = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                  initial_accumulator_value=0.0, maximize=maximize)
-    return _run("adagrad", hyper, step, params, grads, state_sums, grad_scale=grad_scale)
+    return _run("adagrad", hyper, step, params, grads, state_sums, grad_scale=grad_scale,
+                noise=noise)

@@ -103,7 +103,7 @@ class AMSGrad(Adam):
 
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, lr=1e-3,
           beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-          decoupled_weight_decay=False, grad_scale=1.0):
+          decoupled_weight_decay=False, grad_scale=1.0, noise=None):
     """One Adam step (the update rule of :class:`fastopt.Adam`; AdamW with
     ``decoupled_weight_decay=True``) on explicit arrays.
 
@@ -124,4 +124,4 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, l
                  amsgrad=amsgrad, maximize=maximize,
                  decoupled_weight_decay=decoupled_weight_decay)
     return _run("adam", hyper, step, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                grad_scale=grad_scale)
+                grad_scale=grad_scale, noise=noise)

@@ -40,7 +40,7 @@ class Adamax(Optimizer):
 
 
 def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta2=0.999,
-            eps=1e-8, weight_decay=0.0, maximize=False, grad_scale=1.0):
+            eps=1e-8, weight_decay=0.0, maximize=False, grad_scale=1.0, noise=None):
     """One Adamax step (the update rule of :class:`fastopt.Adamax`) on explicit arrays.
 
     Example::
@@ -54,4 +54,5 @@ def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta
     """
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                  maximize=maximize)
-    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs, grad_scale=grad_scale)
+    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs, grad_scale=grad_scale,
+                noise=noise)

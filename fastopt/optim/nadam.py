@@ -51,7 +51,7 @@ class NAdam(Optimizer):
 
 def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-3, beta1=0.9,
            beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-           decoupled_weight_decay=False, maximize=False, grad_scale=1.0):
+           decoupled_weight_decay=False, maximize=False, grad_scale=1.0, noise=None):
     """One NAdam step (the update rule of :class:`fastopt.NAdam`) on explicit arrays.
 
     ``mu_product`` is the product of the momentum schedule before this step (1.0 at step 1);
@@ -72,4 +72,4 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-
                  momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                  maximize=maximize)
     return _run("nadam", hyper, step, params, grads, exp_avgs, exp_avg_sqs,
-                mu_product=mu_product, grad_scale=grad_scale)
+                mu_product=mu_product, grad_scale=grad_scale, noise=noise)

@@ -46,7 +46,7 @@ class RMSprop(Optimizer):
 
 def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, *, step,
              lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-             maximize=False, grad_scale=1.0):
+             maximize=False, grad_scale=1.0, noise=None):
     """One RMSprop step (the update rule of :class:`fastopt.RMSprop`) on explicit arrays.
 
     ``momentum_buffers`` are needed when momentum > 0, ``grad_avgs`` when centered.
@@ -63,4 +63,4 @@ def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, 
     hyper = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered, maximize=maximize)
     return _run("rmsprop", hyper, step, params, grads, square_avgs, momentum_buffers, grad_avgs,
-                grad_scale=grad_scale)
+                grad_scale=grad_scale, noise=noise)

@@ -46,7 +46,8 @@ class SGD(Optimizer):
 
 
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
-         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, grad_scale=1.0):
+         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, grad_scale=1.0,
+         noise=None):
     """One SGD step (the update rule of :class:`fastopt.SGD`) on explicit arrays.
 
     ``momentum_buffers`` (needed when momentum != 0) are overwritten with the gradients at
@@ -64,4 +65,5 @@ def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
     """
     hyper = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                  nesterov=nesterov, maximize=maximize)
-    return _run("sgd", hyper, step, params, grads, momentum_buffers, grad_scale=grad_scale)
+    return _run("sgd", hyper, step, params, grads, momentum_buffers, grad_scale=grad_scale,
+                noise=noise)

@@ -23,6 +23,8 @@ from libc.math cimport isfinite
 from libc.stddef cimport ptrdiff_t
 from libc.stdlib cimport free, malloc
 
+from cpython.ref cimport Py_INCREF, Py_XDECREF, PyObject
+
 from fastopt._pool cimport bind_pool, fo_pool_num_threads
 
 cnp.import_array()
@@ -54,6 +56,11 @@ cdef extern from "fastopt/second_order.h" nogil:
                                const int* slot, const double* c, double cg,
                                const double* g, double* d, double* gtd, int nt)
     int FO_LB_TILE
+
+cdef extern from "fastopt/fastopt_capi.h" nogil:
+    enum:
+        FASTOPT_OK, FASTOPT_ERR_NULL, FASTOPT_ERR_SIZE, FASTOPT_ERR_DTYPE, FASTOPT_ERR_MEMORY
+        FASTOPT_FLOAT32, FASTOPT_FLOAT64
 
 
 #: the largest L-BFGS memory size: slot numbers (up to 2 m + 1) are C ints and the tables'
@@ -354,6 +361,16 @@ cdef class LBFGSMemory:
         :attr:`gmax` = max |g1_i|, all in one pass.  Returns ``(stored, s.y, y.y)``."""
         for v in (x1, x0, g1, g0):
             self._vector_ok(v)
+        cdef bint stored
+        cdef double sy, yy
+        self._update_raw(_data(x1), _data(x0), _data(g1), _data(g0), &stored, &sy, &yy)
+        return stored, sy, yy
+
+    cdef int _update_raw(self, const void* px1, const void* px0, const void* pg1,
+                         const void* pg0, bint* stored, double* sy_out,
+                         double* yy_out) except -1:
+        """:meth:`update` on pointers to n values of the memory's dtype (checked by the
+        caller): sets ``stored``, ``s.y`` and ``y.y``."""
         if self.spare >= self.cap:      # the pair may be stored in slot spare
             self._grow(min(2 * self.cap, self.m + 1))
         cdef int M = self.m + 1, p = self.spare, i, k = self.k, nv = 2 * k + 2, rc
@@ -366,10 +383,6 @@ cdef class LBFGSMemory:
         sl[2 * k + 1] = M + p
         cdef double* D = self.D
         cdef double gm = 0.0
-        cdef void* px1 = _data(x1)
-        cdef void* px0 = _data(x0)
-        cdef void* pg1 = _data(g1)
-        cdef void* pg0 = _data(g0)
         cdef int nt = fo_pool_num_threads()
         with nogil:
             if self.kind == 0:
@@ -392,9 +405,10 @@ cdef class LBFGSMemory:
         cdef double slope = sy - D[2 * k]          # -g0 . s = s.y - s.g1
         # scale-invariant, as L-BFGS-B's (see the class doc); y.y > 0 also guards gamma
         # against an underflowed y.y
+        sy_out[0], yy_out[0], stored[0] = sy, yy, False
         if not (sy > 0 and sy > self.eps * slope and yy > 0
                 and isfinite(sy) and isfinite(yy) and isfinite(slope)):
-            return False, sy, yy
+            return 0
         for i in range(k):
             a = self.live[i]
             self.SY[a * C + p] = D[2 * i + 1]
@@ -411,7 +425,8 @@ cdef class LBFGSMemory:
             self.live[k] = p
             self.k = k + 1
             self.spare = self.k     # slots 0..k-1 are live, so slot k is free
-        return True, sy, yy
+        stored[0] = True
+        return 0
 
     def direction(self, g, d):
         """``d[:] = -H g`` (H the L-BFGS inverse-Hessian approximation, ``H = I`` with no
@@ -421,6 +436,13 @@ cdef class LBFGSMemory:
         self._vector_ok(d)
         if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>d):
             raise ValueError("d must be writeable")
+        cdef double gtd
+        self._direction_raw(_data(g), _data(d), &gtd)
+        return gtd
+
+    cdef int _direction_raw(self, const void* pg, void* pd, double* gtd_out) except -1:
+        """:meth:`direction` on pointers to n values of the memory's dtype (checked by the
+        caller): sets ``g . d``."""
         cdef int M = self.m + 1, k = self.k, i, j, rc
         cdef Py_ssize_t a, b, C = self.cap
         cdef double acc, gamma = 1.0, cg = -1.0, gtd = 0.0
@@ -453,8 +475,6 @@ cdef class LBFGSMemory:
                 c[k + i] = gamma * al[i]
                 sl[i] = self.live[i]
                 sl[k + i] = M + self.live[i]
-        cdef void* pg = _data(g)
-        cdef void* pd = _data(d)
         cdef int nt = fo_pool_num_threads()
         with nogil:
             if self.kind == 0:
@@ -466,7 +486,8 @@ cdef class LBFGSMemory:
                                             &gtd, nt)
         if rc != 0:
             raise MemoryError()
-        return gtd
+        gtd_out[0] = gtd
+        return 0
 
     def gamma(self):
         """``s.y / y.y`` of the newest stored pair (1.0 with none)."""
@@ -474,3 +495,99 @@ cdef class LBFGSMemory:
             return 1.0
         cdef Py_ssize_t a = self.live[self.k - 1], C = self.cap
         return self.SY[a * C + a] / self.YY[a * C + a]
+
+# ------------------------------------------------------------------------- C and Cython
+# The raw entry points of fastopt's C API (fastopt/fastopt_capi.h: the capsule's multidot,
+# combine, lbfgs_* entries) and of fastopt.kernels: pointers in, a FASTOPT_* code out.
+
+cdef int multidot_raw(int dtype, ptrdiff_t n, int nv, const void* const* V, int nw,
+                      const void* const* W, double* out) noexcept nogil:
+    cdef int i
+    if n < 0 or nv < 0 or nw < 0:
+        return FASTOPT_ERR_SIZE
+    if dtype != FASTOPT_FLOAT32 and dtype != FASTOPT_FLOAT64:
+        return FASTOPT_ERR_DTYPE
+    if nv == 0 or nw == 0:
+        return FASTOPT_OK
+    if V == NULL or W == NULL or out == NULL:
+        return FASTOPT_ERR_NULL
+    for i in range(max(nv, nw)):
+        if (i < nv and V[i] == NULL) or (i < nw and W[i] == NULL):
+            return FASTOPT_ERR_NULL
+    if dtype == FASTOPT_FLOAT32:
+        i = fo_multidot_f32(n, nv, <const float* const*>V, nw, <const float* const*>W, out,
+                            fo_pool_num_threads())
+    else:
+        i = fo_multidot_f64(n, nv, <const double* const*>V, nw, <const double* const*>W, out,
+                            fo_pool_num_threads())
+    return FASTOPT_OK if i == 0 else FASTOPT_ERR_MEMORY
+
+
+cdef int combine_raw(int dtype, ptrdiff_t n, int nv, const double* c, const void* const* V,
+                     void* out, const void* w, double* dot) noexcept nogil:
+    cdef int i
+    cdef double d = 0.0
+    if n < 0 or nv < 0:
+        return FASTOPT_ERR_SIZE
+    if dtype != FASTOPT_FLOAT32 and dtype != FASTOPT_FLOAT64:
+        return FASTOPT_ERR_DTYPE
+    if out == NULL or (nv > 0 and (V == NULL or c == NULL)) or (w != NULL and dot == NULL):
+        return FASTOPT_ERR_NULL
+    for i in range(nv):
+        if V[i] == NULL:
+            return FASTOPT_ERR_NULL
+    if dtype == FASTOPT_FLOAT32:
+        i = fo_combine_f32(n, nv, c, <const float* const*>V, <float*>out, <const float*>w, &d,
+                           fo_pool_num_threads())
+    else:
+        i = fo_combine_f64(n, nv, c, <const double* const*>V, <double*>out, <const double*>w,
+                           &d, fo_pool_num_threads())
+    if i != 0:
+        return FASTOPT_ERR_MEMORY
+    if w != NULL:
+        dot[0] = d
+    return FASTOPT_OK
+
+
+cdef void* lbfgs_new(int m, ptrdiff_t n, int dtype) except NULL:
+    if dtype != FASTOPT_FLOAT32 and dtype != FASTOPT_FLOAT64:
+        raise TypeError(f"dtype must be FASTOPT_FLOAT32 (4) or FASTOPT_FLOAT64 (8), got {dtype}")
+    memory = LBFGSMemory(m, n, np.float32 if dtype == FASTOPT_FLOAT32 else np.float64)
+    Py_INCREF(memory)
+    return <void*>memory
+
+
+cdef void lbfgs_free(void* memory) noexcept with gil:
+    Py_XDECREF(<PyObject*>memory)
+
+
+cdef int lbfgs_update(void* memory, const void* x1, const void* x0, const void* g1,
+                      const void* g0, int* stored, double* sy, double* yy) noexcept with gil:
+    cdef bint kept
+    cdef double a, b
+    if memory == NULL or x1 == NULL or x0 == NULL or g1 == NULL or g0 == NULL:
+        return FASTOPT_ERR_NULL
+    try:
+        (<LBFGSMemory><object>memory)._update_raw(x1, x0, g1, g0, &kept, &a, &b)
+    except BaseException:       # MemoryError is the only one
+        return FASTOPT_ERR_MEMORY
+    if stored != NULL:
+        stored[0] = kept
+    if sy != NULL:
+        sy[0] = a
+    if yy != NULL:
+        yy[0] = b
+    return FASTOPT_OK
+
+
+cdef int lbfgs_direction(void* memory, const void* g, void* d, double* gtd) noexcept with gil:
+    cdef double r
+    if memory == NULL or g == NULL or d == NULL:
+        return FASTOPT_ERR_NULL
+    try:
+        (<LBFGSMemory><object>memory)._direction_raw(g, d, &r)
+    except BaseException:       # MemoryError is the only one
+        return FASTOPT_ERR_MEMORY
+    if gtd != NULL:
+        gtd[0] = r
+    return FASTOPT_OK

@@ -21,45 +21,44 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
+from fastopt.second_order._docs import fill_doc
 from fastopt.second_order._driver import gnorm, steepest_descent
 from fastopt.second_order.linesearch import wolfe_search
 
 __all__ = ["minimize_cg"]
 
 
+@fill_doc
 def minimize_cg(run, x, *, gtol=1e-5, beta="pr+", maxiter=None, maxfun=None, maxls=20,
                 c1=1e-4, c2=0.1, disp=False):
     """Nonlinear CG from ``x``: what ``fastopt.minimize(..., method="cg", options=...)`` runs.
 
-    The keyword arguments are the method's options, with their defaults;
-    :func:`fastopt.minimize` checks their types and ranges and passes them here.
+    {options_doc}
 
     Parameters
     ----------
-    run : fastopt.second_order._driver.Run
-        The objective with its counters, the callback and the iteration limit.
-    x : ndarray
-        The starting point (float32 or float64, C-contiguous; not modified).
-    gtol : float
-        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    {run_doc}
+    {x_doc}
+    {gtol_doc}
     beta : {"pr+", "hz"}
         Polak–Ribière+ or Hager–Zhang (formulas in the module docstring).
-    maxiter, maxfun : int or None
-        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``;
-        ``maxiter=None`` means ``200 n`` (SciPy's CG default), ``maxfun=None`` no limit.
-    maxls : int
-        Trial points per line search.
-    c1, c2 : float
-        Sufficient-decrease and curvature constants of the strong Wolfe search (a small c2
-        gives the near-exact searches CG needs).
-    disp : bool
-        Print a line per iteration (``run`` does).
+    {limits_per_n_doc}
+    {maxls_doc}
+    {wolfe_doc}
+        The default ``c2=0.1`` (not 0.9) gives the near-exact searches CG needs.
+    {disp_doc}
 
-    Returns
-    -------
-    OptimizeResult
+    {returns_doc}
 
-    >>> import numpy as np, fastopt
+    References
+    ----------
+    {nocedal_wright_ref}
+    Section 5.2 (nonlinear CG, PR+).
+    W. W. Hager and H. Zhang, "A new conjugate gradient method with guaranteed descent and
+    an efficient line search", *SIAM J. Optim.* 16(1), 2005.
+    {more_thuente_ref}
+
+    {example_doc}
     >>> from fastopt.problems import rosenbrock
     >>> p = rosenbrock(2)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, method="cg", options={"beta": "hz"})

@@ -52,6 +52,7 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
+from fastopt.second_order._docs import fill_doc
 from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order.linesearch import armijo_search
@@ -150,24 +151,22 @@ def truncated_cg(Av, g, lam, x0=None, maxiter=250, eps=5e-4, eta=0.5, keep=()):
     return p, q, D[0, 2], D[0, 0] - D[0, 1], stored, nprod, reason     # p.(A+lam I)p = p.(b-r)
 
 
+@fill_doc
 def minimize_hessian_free(run, x, *, gtol=1e-5, damping=1e-3, decay=0.95, cg_maxiter=250,
                           cg_eps=5e-4, backtrack=False, maxiter=None, maxfun=None, maxls=30,
                           c1=1e-4, max_failures=10, disp=False):
     """Hessian-free optimization from ``x``: what
     ``fastopt.minimize(..., method="hessian-free", options=...)`` runs.
 
-    The keyword arguments are the method's options, with their defaults;
-    :func:`fastopt.minimize` checks their types and signs and passes them here (the finer
-    ranges are checked here: a finite ``damping``, ``decay <= 1``, a known ``backtrack``).
+    {options_doc}
+    The finer ranges are checked here: a finite ``damping``, ``decay <= 1``, a known
+    ``backtrack``.
 
     Parameters
     ----------
-    run : fastopt.second_order._driver.Run
-        The objective with its counters, the callback and the iteration limit.
-    x : ndarray
-        The starting point (float32 or float64, C-contiguous; not modified).
-    gtol : float
-        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    {run_doc}
+    {x_doc}
+    {gtol_doc}
     damping : float
         The initial Levenberg–Marquardt damping lambda_0.
     decay : float in [0, 1]
@@ -179,23 +178,24 @@ def minimize_hessian_free(run, x, *, gtol=1e-5, damping=1e-3, decay=0.95, cg_max
     backtrack : {False, "fallback", "martens"}
         CG-iterate backtracking: never, only when the last iterate gives no sufficient
         decrease, or always (Martens' rule).
-    maxiter, maxfun : int or None
-        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``;
-        ``maxiter=None`` means ``200 n``, ``maxfun=None`` no limit.
+    {limits_per_n_doc}
     maxls : int
         Trial points per Armijo search.
     c1 : float
         The Armijo sufficient-decrease constant.
     max_failures : int
         Consecutive outer iterations without decrease before the run stops (status 3).
-    disp : bool
-        Print a line per iteration (``run`` does).
+    {disp_doc}
 
-    Returns
-    -------
-    OptimizeResult
+    {returns_doc}
 
-    >>> import numpy as np, fastopt
+    References
+    ----------
+    J. Martens, "Deep learning via Hessian-free optimization", *ICML*, 2010.
+    {nocedal_wright_ref}
+    Section 7.1 (inexact Newton: the forcing sequence ``eta``).
+
+    {example_doc}
     >>> from fastopt.problems import ExtendedRosenbrock
     >>> p = ExtendedRosenbrock(1000)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hessp=p.hessp, method="hessian-free")

@@ -42,48 +42,47 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
+from fastopt.second_order._docs import fill_doc
 from fastopt.second_order._driver import gnorm, steepest_descent
 from fastopt.second_order.linesearch import wolfe_search
 
 __all__ = ["minimize_lbfgs"]
 
 
+@fill_doc
 def minimize_lbfgs(run, x, *, maxcor=10, gtol=1e-5, ftol=1e-12, ftol_iters=2, maxiter=15000,
                    maxfun=15000, maxls=20, c1=1e-4, c2=0.9, disp=False):
     """L-BFGS from ``x``: what ``fastopt.minimize(..., method="lbfgs", options=...)`` runs.
 
-    The keyword arguments are the method's options, with their defaults (names as SciPy's
-    L-BFGS-B); :func:`fastopt.minimize` checks their types and ranges and passes them here.
+    {options_doc}
+    The names are SciPy's L-BFGS-B option names.
 
     Parameters
     ----------
-    run : fastopt.second_order._driver.Run
-        The objective with its counters, the callback and the iteration limit.
-    x : ndarray
-        The starting point (float32 or float64, C-contiguous; not modified).
+    {run_doc}
+    {x_doc}
     maxcor : int
         Number of (s, y) pairs kept.
-    gtol : float
-        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    {gtol_doc}
     ftol, ftol_iters : float, int
         Stop when the relative reduction of f is ``<= ftol`` in ``ftol_iters`` consecutive
         iterations (absolute where ``|f| < 1``; see the module docstring).
-    maxiter, maxfun : int or None
-        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``.
-    maxls : int
-        Trial points per line search.
-    c1, c2 : float
-        Sufficient-decrease and curvature constants of the strong Wolfe search.
-    disp : bool
-        Print a line per iteration (``run`` does).
+    {limits_doc}
+    {maxls_doc}
+    {wolfe_doc}
+    {disp_doc}
 
-    Returns
-    -------
-    OptimizeResult
+    {returns_doc}
 
-    Example (through :func:`fastopt.minimize`, which builds ``run``):
+    References
+    ----------
+    D. C. Liu and J. Nocedal, "On the limited memory BFGS method for large scale
+    optimization", *Math. Programming* 45, 1989.
+    {nocedal_wright_ref}
+    Algorithm 7.4 (the two-loop recursion).
+    {more_thuente_ref}
 
-    >>> import numpy as np, fastopt
+    {example_doc}
     >>> from fastopt.problems import rosenbrock
     >>> p = rosenbrock(2)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, options={"maxcor": 5})

@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from fastopt.second_order import _vec
+from fastopt.second_order._docs import fill_doc
 from fastopt.second_order._driver import gnorm
 from fastopt.second_order._objective import EvaluationLimit
 from fastopt.second_order.linesearch import armijo_search, wolfe_search
@@ -68,40 +69,37 @@ def modified_cholesky_solve(H, b, beta_rel=1e-3, tau_max_rel=1e20):
     return None, tau
 
 
+@fill_doc
 def minimize_newton(run, x, *, gtol=1e-5, line_search="wolfe", maxiter=None, maxfun=None,
                     maxls=20, c1=1e-4, c2=0.9, disp=False):
     """Newton's method from ``x``: what ``fastopt.minimize(..., method="newton", options=...)``
     runs.
 
-    The keyword arguments are the method's options, with their defaults;
-    :func:`fastopt.minimize` checks their types and ranges and passes them here.
+    {options_doc}
 
     Parameters
     ----------
-    run : fastopt.second_order._driver.Run
-        The objective with its counters, the callback and the iteration limit.
-    x : ndarray
-        The starting point (float32 or float64, C-contiguous; not modified).
-    gtol : float
-        Stop when ``max |g_i| <= gtol`` (``tol`` of :func:`fastopt.minimize` sets it).
+    {run_doc}
+    {x_doc}
+    {gtol_doc}
     line_search : {"wolfe", "armijo"}
         Strong Wolfe (Moré–Thuente), or Armijo backtracking, which evaluates only f at
         trial points and takes the gradient at the accepted one.
-    maxiter, maxfun : int or None
-        Iteration and function-evaluation limits (status 1 and 2), applied by ``run``;
-        ``maxiter=None`` means ``200 n``, ``maxfun=None`` no limit.
-    maxls : int
-        Trial points per line search.
-    c1, c2 : float
-        Sufficient-decrease and curvature constants (c2: Wolfe only).
-    disp : bool
-        Print a line per iteration (``run`` does).
+    {limits_per_n_doc}
+    {maxls_doc}
+    {wolfe_doc}
+        The Armijo search uses c1 alone.
+    {disp_doc}
 
-    Returns
-    -------
-    OptimizeResult
+    {returns_doc}
 
-    >>> import numpy as np, fastopt
+    References
+    ----------
+    {nocedal_wright_ref}
+    Algorithm 3.3 (Cholesky with added multiple of the identity).
+    {more_thuente_ref}
+
+    {example_doc}
     >>> from fastopt.problems import rosenbrock
     >>> p = rosenbrock(2)
     >>> r = fastopt.minimize(p.fun_grad, p.x0, jac=True, hess=p.hess, method="newton")

@@ -5,6 +5,8 @@ tensors (through zero-copy ``tensor.numpy()`` views).  Anything else gets an err
 the tensor by its place in ``param_groups`` -- never a silent copy that would be updated
 instead of the user's parameter.
 """
+import numbers
+
 import torch
 
 SUPPORTED_DTYPES = (torch.float32, torch.float64)
@@ -51,15 +53,19 @@ def check_grad(g, p, what):
                          "sparse ones)")
     if g.device.type != "cpu":
         raise ValueError(f"the gradient of {what} is on {g.device}, not on the CPU")
-    if g.dtype != p.dtype:
-        raise TypeError(f"the gradient of {what} has dtype {g.dtype}, the parameter "
-                        f"{p.dtype}")
-    if g.shape != p.shape:
-        raise ValueError(f"the gradient of {what} has shape {tuple(g.shape)}, the parameter "
-                         f"{tuple(p.shape)}")
+    _like_param(g, p, f"the gradient of {what}")
     if not g.is_contiguous() or g.is_conj() or g.is_neg():
         g = g.resolve_neg().contiguous()
     return g
+
+
+def _like_param(t, p, name):
+    """TypeError/ValueError unless ``t`` (called ``name``) has ``p``'s dtype and shape."""
+    if t.dtype != p.dtype:
+        raise TypeError(f"{name} has dtype {t.dtype}, the parameter {p.dtype}")
+    if t.shape != p.shape:
+        raise ValueError(f"{name} has shape {tuple(t.shape)}, the parameter "
+                         f"{tuple(p.shape)}")
 
 
 def check_state_tensor(t, p, key, what):
@@ -69,12 +75,7 @@ def check_state_tensor(t, p, key, what):
     if t.device.type != "cpu" or t.layout != torch.strided:
         raise ValueError(f"state[{key!r}] of {what} is on {t.device} ({t.layout}); "
                          "expected a dense CPU tensor")
-    if t.dtype != p.dtype:
-        raise TypeError(f"state[{key!r}] of {what} has dtype {t.dtype}, the parameter "
-                        f"{p.dtype}")
-    if t.shape != p.shape:
-        raise ValueError(f"state[{key!r}] of {what} has shape {tuple(t.shape)}, the "
-                         f"parameter {tuple(p.shape)}")
+    _like_param(t, p, f"state[{key!r}] of {what}")
     if not t.is_contiguous() or t.is_conj() or t.is_neg():
         raise ValueError(f"state[{key!r}] of {what} is not contiguous (strides "
                          f"{t.stride()}); fastopt.torch updates state in place")
@@ -98,3 +99,23 @@ def check_disjoint(written, read):
                                  "updates these tensors in place, so they must not overlap")
         if hi > end[is_written][0]:
             end[is_written] = (hi, label)
+
+
+def group_real(group, key):
+    """``group[key]`` as a float (a number or a one-element tensor); TypeError otherwise."""
+    v = group[key]
+    if isinstance(v, torch.Tensor):
+        if v.numel() != 1:
+            raise ValueError(f"Tensor {key} must be 1-element")
+        v = v.item()
+    if isinstance(v, bool) or not isinstance(v, numbers.Real):
+        raise TypeError(f"{key} must be a real number, got {v!r}")
+    return float(v)
+
+
+def group_nonneg(group, key, what):
+    """:func:`group_real`, and ValueError ``Invalid {what}`` (torch's wording) unless >= 0."""
+    v = group_real(group, key)
+    if not v >= 0.0:                       # also rejects NaN
+        raise ValueError(f"Invalid {what}: {group[key]}")
+    return v

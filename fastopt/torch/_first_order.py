@@ -5,8 +5,11 @@ Each class subclasses its ``torch.optim`` counterpart (signature, defaults, cons
 replaces ``step``: every param group becomes one call of the matching
 :mod:`fastopt.functional` function -- one fused, GIL-released, multithreaded pass over all
 the group's tensors -- on zero-copy ``tensor.numpy()`` views of the parameters, gradients and
-state.  Nothing is cached between steps: tensors, group values and state are read anew each
-time, so schedulers, ``load_state_dict`` and swapped tensors just work.
+state.  Group values, the tensors and the state are read anew at every step, so schedulers,
+``load_state_dict`` and swapped tensors just work; only each tensor's NumPy view and the
+result of its checks are kept between steps, keyed by the tensor object and its address,
+shape, strides and dtype (:class:`_Views`), so an unchanged tensor costs a few attribute
+reads instead of its checks and a new view.
 
 A step is checked in full before anything is written: the group values (with torch's
 messages), every parameter, gradient and state tensor, and -- when a step takes more than one
@@ -16,37 +19,19 @@ run.  Parameters of one group whose ``step`` counts differ (a parameter added la
 checkpoint) take one call per distinct count.
 """
 import math
-import numbers
 
 import torch
 
 from fastopt import functional as F
 from fastopt.torch._checks import (
-    check_disjoint, check_grad, check_param, check_state_tensor, tensor_name,
+    check_disjoint, check_grad, check_param, check_state_tensor, group_nonneg, group_real,
+    tensor_name,
 )
 
 
 def _scalar_dtype():
     """The dtype torch keeps ``step`` and ``mu_product`` in (torch.optim's rule)."""
     return torch.float64 if torch.get_default_dtype() == torch.float64 else torch.float32
-
-
-def _real(group, key):
-    v = group[key]
-    if isinstance(v, torch.Tensor):
-        if v.numel() != 1:
-            raise ValueError(f"Tensor {key} must be 1-element")
-        v = v.item()
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{key} must be a real number, got {v!r}")
-    return float(v)
-
-
-def _nonneg(group, key, what):
-    v = _real(group, key)
-    if not v >= 0.0:                       # also rejects NaN
-        raise ValueError(f"Invalid {what}: {group[key]}")
-    return v
 
 
 def _flag(group, key):
@@ -62,81 +47,67 @@ def _betas(group):
         raise TypeError(f"betas must be a pair (beta1, beta2), got {betas!r}")
     out = []
     for i in range(2):
-        b = _real({"beta": betas[i]}, "beta")
+        b = group_real({"beta": betas[i]}, "beta")
         if not 0.0 <= b < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {betas[i]}")
         out.append(b)
     return out
 
 
-def _common(group):
-    return dict(lr=_nonneg(group, "lr", "learning rate"),
-                weight_decay=_nonneg(group, "weight_decay", "weight_decay value"),
-                maximize=_flag(group, "maximize"))
+def _hyper(group, spec):
+    """The functional's keyword arguments read from ``group``, with torch's messages:
+    ``lr``, ``weight_decay``, ``maximize``, then ``spec``'s ``(key, what)`` -- ``what`` the
+    name in ``Invalid {what}`` for a value that must be >= 0, None for a bool flag;
+    ``betas`` gives ``beta1, beta2``."""
+    h = dict(lr=group_nonneg(group, "lr", "learning rate"),
+             weight_decay=group_nonneg(group, "weight_decay", "weight_decay value"),
+             maximize=_flag(group, "maximize"))
+    for key, what in spec:
+        if key == "betas":
+            h["beta1"], h["beta2"] = _betas(group)
+        elif what is None:
+            h[key] = _flag(group, key)
+        else:
+            h[key] = group_nonneg(group, key, what)
+    return h
 
 
 def sgd_hyper(group):
-    h = _common(group)
-    h["momentum"] = _nonneg(group, "momentum", "momentum value")
-    h["dampening"] = _real(group, "dampening")
+    h = _hyper(group, (("momentum", "momentum value"), ("nesterov", None)))
+    h["dampening"] = group_real(group, "dampening")
     if not math.isfinite(h["dampening"]):
         raise ValueError(f"Invalid dampening value: {group['dampening']}")
-    h["nesterov"] = _flag(group, "nesterov")
     if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
         raise ValueError("Nesterov momentum requires a momentum and zero dampening")
     return h
 
 
 def adagrad_hyper(group):
-    h = _common(group)
-    h["lr_decay"] = _nonneg(group, "lr_decay", "lr_decay value")
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    _nonneg(group, "initial_accumulator_value", "initial_accumulator_value value")
-    return h
+    group_nonneg(group, "initial_accumulator_value", "initial_accumulator_value value")
+    return _hyper(group, (("lr_decay", "lr_decay value"), ("eps", "epsilon value")))
 
 
 def adadelta_hyper(group):
-    h = _common(group)
-    h["rho"] = _real(group, "rho")
+    h = _hyper(group, (("eps", "epsilon value"),))
+    h["rho"] = group_real(group, "rho")
     if not 0.0 <= h["rho"] < 1.0:          # fastopt's kernel needs rho < 1 (torch: <= 1)
         raise ValueError(f"Invalid rho value: {group['rho']} (fastopt.torch.Adadelta needs "
                          "0 <= rho < 1)")
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
     return h
 
 
-def rmsprop_hyper(group):
-    h = _common(group)
-    h["alpha"] = _nonneg(group, "alpha", "alpha value")
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    h["momentum"] = _nonneg(group, "momentum", "momentum value")
-    h["centered"] = _flag(group, "centered")
-    return h
+def _spec_hyper(spec):
+    return lambda group: _hyper(group, spec)
 
 
-def adam_hyper(group):
-    h = _common(group)
-    h["beta1"], h["beta2"] = _betas(group)
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    h["amsgrad"] = _flag(group, "amsgrad")
-    h["decoupled_weight_decay"] = _flag(group, "decoupled_weight_decay")
-    return h
-
-
-def adamax_hyper(group):
-    h = _common(group)
-    h["beta1"], h["beta2"] = _betas(group)
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    return h
-
-
-def nadam_hyper(group):
-    h = _common(group)
-    h["beta1"], h["beta2"] = _betas(group)
-    h["eps"] = _nonneg(group, "eps", "epsilon value")
-    h["momentum_decay"] = _nonneg(group, "momentum_decay", "momentum_decay value")
-    h["decoupled_weight_decay"] = _flag(group, "decoupled_weight_decay")
-    return h
+_EPS = ("eps", "epsilon value")
+rmsprop_hyper = _spec_hyper((("alpha", "alpha value"), _EPS, ("momentum", "momentum value"),
+                             ("centered", None)))
+adam_hyper = _spec_hyper((("betas", None), _EPS, ("amsgrad", None),
+                          ("decoupled_weight_decay", None)))
+adamax_hyper = _spec_hyper((("betas", None), _EPS))
+nadam_hyper = _spec_hyper((("betas", None), _EPS, ("momentum_decay", "momentum_decay value"),
+                           ("decoupled_weight_decay", None)))
 
 
 def _zeros(p, group):
@@ -197,16 +168,17 @@ ALGORITHMS = {
 
 
 def _step_count(value, what):
-    """The number of steps taken so far, from torch's ``step`` state (tensor or number)."""
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"state['step'] of {what} has {value.numel()} elements")
-        value = value.item()
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"state['step'] of {what} is {value!r}, not a number")
-    if not (value >= 0 and float(value).is_integer()):
+    """The number of steps taken so far, from the value of torch's ``step`` state."""
+    if not (value >= 0 and value.is_integer()):
         raise ValueError(f"state['step'] of {what} is {value!r}, not a count of steps")
     return int(value)
+
+
+def _check_scalar(t, key, what):
+    if not (isinstance(t, torch.Tensor) and t.numel() == 1 and t.is_floating_point()
+            and t.device.type == "cpu" and t.layout == torch.strided):
+        raise TypeError(f"state[{key!r}] of {what} is {t!r}; expected a one-element CPU "
+                        "float tensor")
 
 
 def nadam_mu(beta1, momentum_decay, step):
@@ -215,7 +187,8 @@ def nadam_mu(beta1, momentum_decay, step):
 
 
 class _Call:
-    """One kernel call: the parameters of a group that share a step count."""
+    """One kernel call: the parameters of a group that share a step count, as NumPy views
+    (and the 0-d ``step`` views and NAdam ``mu_product`` tensors to advance after it)."""
 
     __slots__ = ("step", "params", "grads", "states", "steps", "mus")
 
@@ -224,6 +197,46 @@ class _Call:
         self.params, self.grads = [], []
         self.states = [[] for _ in range(n_states)]
         self.steps, self.mus = [], []
+
+
+def _key(t):
+    """What a NumPy view of ``t`` and its checks depend on: the address (the cached view
+    keeps the memory it points to alive, so an unchanged data_ptr is the same memory),
+    shape, strides, dtype (complex ones are rejected, so no conjugate bit) and the negative
+    bit, which a view at the same address can carry."""
+    return t.data_ptr(), t.shape, t.stride(), t.dtype, t.is_neg()
+
+
+class _Views:
+    """Zero-copy NumPy views of the tensors a step touches, each checked once per version
+    of the tensor: an entry is reused while the tensor object, its :func:`_key` and the
+    key of the parameter it belongs to are unchanged.  So swapped ``.data``, replaced
+    state tensors and ``load_state_dict`` are seen at the next step; entries a step does not
+    touch are dropped."""
+
+    def __init__(self):
+        self.old, self.new = {}, {}
+
+    def begin(self):
+        self.new = {}
+
+    def end(self):
+        self.old, self.new = self.new, {}
+
+    def get(self, t, context, check):
+        """The view of ``t``; ``check()`` (raising for a bad tensor) runs when the entry is
+        new or stale.  ``context``: the owning parameter's key (None for a parameter)."""
+        try:
+            key = _key(t)
+        except Exception:      # no storage (sparse, ...): check() names the problem
+            check()
+            raise
+        e = self.old.get(id(t))
+        if e is None or e[0] is not t or e[1] != key or e[2] != context:
+            check()
+            e = (t, key, context, t.detach().numpy())
+        self.new[id(t)] = e
+        return e[3], key
 
 
 class FastoptStep:
@@ -280,6 +293,10 @@ class FastoptStep:
                 getattr(self, "found_inf", None) is not None:
             raise RuntimeError("fastopt.torch optimizers take no grad_scale/found_inf; let "
                                "torch.amp.GradScaler unscale the gradients")
+        views = self.__dict__.get("_fastopt_views")
+        if views is None:
+            views = self.__dict__["_fastopt_views"] = _Views()
+        views.begin()
         plan, created, written, read = [], [], [], []
         for gi, group in enumerate(self.param_groups):
             hyper = self._check_options(group)
@@ -289,8 +306,12 @@ class FastoptStep:
                 if p.grad is None:
                     continue
                 what = tensor_name(gi, i)
-                check_param(p, what)
-                grad = check_grad(p.grad, p, what)
+                p_np, pkey = views.get(p, None, lambda: check_param(p, what))
+                grad = p.grad
+                if grad.layout != torch.strided or not grad.is_contiguous() or \
+                        grad.is_neg() or grad.is_conj():
+                    grad = check_grad(grad, p, what)       # raises, or a contiguous copy
+                g_np, _ = views.get(grad, pkey, lambda: check_grad(grad, p, what))
                 state = self.state.get(p)
                 fresh = not state
                 if fresh:
@@ -301,11 +322,7 @@ class FastoptStep:
                     if t is None:
                         t = init(p, group)
                         created.append((state, p, key, t))
-                    elif not (isinstance(t, torch.Tensor) and t.numel() == 1
-                              and t.is_floating_point() and t.device.type == "cpu"):
-                        raise TypeError(f"state[{key!r}] of {what} is {t!r}; expected a "
-                                        "one-element CPU float tensor")
-                    scalars.append(t)
+                    scalars.append(views.get(t, pkey, lambda: _check_scalar(t, key, what))[0])
                 arrays, new_buffer = [], False
                 for key in keys:
                     if key is None:
@@ -316,54 +333,50 @@ class FastoptStep:
                         t = algo.initial(key, p, group)
                         created.append((state, p, key, t))
                         new_buffer = True
-                    else:
-                        check_state_tensor(t, p, key, what)
-                    arrays.append(t)
+                    arrays.append(views.get(t, pkey,
+                                            lambda: check_state_tensor(t, p, key, what))[0])
+                    written.append((t, f"state[{key!r}] of {what}"))
                 if algo.name == "sgd":      # torch: a new buffer starts as the gradient
                     count = 0 if new_buffer else 1
-                    key = (count + 1,)
+                    ckey = (count + 1,)
                 else:
-                    count = _step_count(scalars[0], what)
+                    count = _step_count(float(scalars[0]), what)
                     if count + 1 >= 2 ** 62:
                         raise ValueError(f"state['step'] of {what} is too large")
-                    key = (count + 1,) + tuple(float(s) for s in scalars[1:])
-                call = calls.get(key)
+                    ckey = (count + 1,) + tuple(float(s) for s in scalars[1:])
+                call = calls.get(ckey)
                 if call is None:
-                    call = calls[key] = _Call(count + 1, len(keys))
-                call.params.append(p)
-                call.grads.append(grad)
-                for k, t in enumerate(arrays):
-                    call.states[k].append(t)
+                    call = calls[ckey] = _Call(count + 1, len(keys))
+                call.params.append(p_np)
+                call.grads.append(g_np)
+                for k, a in enumerate(arrays):
+                    call.states[k].append(a)
                 if scalars:
                     call.steps.append(scalars[0])
                     call.mus.extend(scalars[1:])
                 written.append((p, what))
                 read.append((grad, f"the gradient of {what}"))
-                written.extend((t, f"state[{k!r}] of {what}")
-                               for k, t in zip(keys, arrays) if t is not None)
             plan.append((hyper, list(calls.values())))
         if sum(len(c) for _, c in plan) > 1:   # a single call is checked by the kernel
             check_disjoint(written, read)
+        views.end()
         return plan, created
 
     def _run(self, hyper, call):
         algo = ALGORITHMS[self._algorithm]
-        params = [p.detach().numpy() for p in call.params]
-        grads = [g.detach().numpy() for g in call.grads]
-        states = [None if not s or s[0] is None else [t.numpy() for t in s]
-                  for s in call.states]
+        states = [None if not s or s[0] is None else s for s in call.states]
         extra = {}
         if algo.name == "nadam":
             # torch multiplies mu_product in its own (scalar) dtype and uses that rounded
             # product; the kernel forms mu_product * mu itself, so it gets product / mu.
             mu = nadam_mu(hyper["beta1"], hyper["momentum_decay"], call.step)
-            product = float(call.mus[0] * mu)
-            extra["mu_product"] = product / mu if mu != 0 else 0.0
-        algo.function(params, grads, *states, step=call.step, **hyper, **extra)
-        for t in call.mus:
-            t.mul_(mu)
-        if call.steps:
-            torch._foreach_add_(call.steps, 1.0)
+            products = [a * a.dtype.type(mu) for a in call.mus]
+            extra["mu_product"] = float(products[0]) / mu if mu != 0 else 0.0
+        algo.function(call.params, call.grads, *states, step=call.step, **hyper, **extra)
+        for a, product in zip(call.mus, products if call.mus else ()):
+            a[...] = product
+        for a in call.steps:            # torch's step += 1, exact for a count
+            a[...] = call.step
 
     def step(self, closure=None):
         """One step of every param group; returns the closure's loss (None without one).

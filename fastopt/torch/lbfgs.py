@@ -13,13 +13,20 @@ the parameters flattened into one float32/float64 vector.  What differs is the m
 * ``line_search_fn="strong_wolfe"`` runs Moré and Thuente's search
   (:func:`fastopt.second_order.linesearch.wolfe_search`, c1 = 1e-4, c2 = 0.9), limited like
   torch's to the evaluations left in ``max_eval``;
-* trial points are formed in four reused buffers and copied into the parameters once per
-  evaluation; the gradient is gathered once per evaluation.
+* the buffers are allocated once: four points, each with its gradient, written in place;
+  the parameters are copied in from a point and the gradients gathered into its gradient
+  buffer once per evaluation.
 
 The loss of the closure's first evaluation is returned, as torch does.  The parameters must
-all be dense, contiguous CPU tensors of one dtype (float32 or float64).  ``state_dict()``
-holds torch's counters ``func_evals`` and ``n_iter``; the curvature history is not saved,
-so after ``load_state_dict`` the next iteration starts from the steepest-descent direction.
+all be dense, contiguous CPU tensors of one dtype (float32 or float64).
+
+``state_dict()`` holds what resuming needs, in torch.optim.LBFGS's keys: ``func_evals``,
+``n_iter``, the pairs (``old_stps`` = s, ``old_dirs`` = y, oldest first, with ``ro`` and
+``H_diag``), the last step and the gradient it started from (``d`` with ``t = 1.0``, torch
+only uses ``d * t``; ``prev_flat_grad``) and ``prev_loss``.  Saving, loading into a new
+optimizer and continuing is bit-identical to not stopping.  A torch.optim.LBFGS checkpoint
+loads here (and ours there): the next step forms its first pair from torch's ``d * t`` and
+``prev_flat_grad``, and continues with the loaded pairs.
 
 Example::
 
@@ -45,57 +52,141 @@ import torch
 
 from fastopt.second_order import _vec
 from fastopt.second_order.linesearch import wolfe_search
-from fastopt.torch._checks import check_grad, check_param, tensor_name
+from fastopt.torch._checks import check_grad, check_param, group_nonneg, tensor_name
 
 __all__ = ["LBFGS"]
 
 
 class _Flat:
-    """The flattened problem of one step: views of the parameters, four x-sized buffers
-    (current point, previous point, two trial points), the direction and the history."""
+    """The flattened problem: four point buffers, each with the buffer of the gradient at
+    that point (so the line search's best and trial points never share a gradient), the
+    direction, a zero vector, the L-BFGS memory and the pending pair.
+
+    ``x`` and ``x_prev`` index the current and the previous point.  Between steps,
+    ``points[x_prev]`` holds the last step ``s`` and ``grads[x_prev]`` the gradient it
+    started from (torch's ``d * t`` and ``prev_flat_grad``), when ``pending``: the next step
+    forms its first pair from them and the gradient at the parameters."""
 
     def __init__(self, n, dtype, history_size):
         self.n, self.dtype, self.history_size = n, dtype, history_size
         self.memory = _vec.LBFGSMemory(history_size, n, dtype)
-        self.buffers = [np.empty(n, dtype) for _ in range(4)]
-        self.x, self.x_prev = self.buffers[:2]
+        self.points = [np.empty(n, dtype) for _ in range(4)]
+        self.grads = [np.empty(n, dtype) for _ in range(4)]
         self.d = np.empty(n, dtype)
-        self.g_prev = None          # gradient at x_prev (None: no previous point)
+        self.zeros = np.zeros(n, dtype)
+        self.x = self.x_prev = 0
+        self.pending = False
 
     def fits(self, n, dtype, history_size):
         return (self.n, self.dtype, self.history_size) == (n, dtype, history_size)
 
+    def index(self, z):
+        return next(i for i, b in enumerate(self.points) if b is z)
+
     @property
     def work(self):
-        """Two buffers that are neither the current nor the previous point."""
-        return [b for b in self.buffers if b is not self.x and b is not self.x_prev][:2]
+        """The indices of two points that are neither the current nor the previous one."""
+        return [i for i in range(4) if i not in (self.x, self.x_prev)][:2]
 
-    def stay(self):
-        """No move: the previous point is the current one (the next pair is empty)."""
-        self.x_prev = self.x
+    def first_pair(self, g):
+        """The memory's update at the start of a step: the pending pair, or none."""
+        if self.pending:
+            self.memory.update(self.points[self.x_prev], self.zeros, g, self.grads[self.x_prev])
+        else:
+            self.memory.update(self.zeros, self.zeros, g, g)    # s = 0: inner products only
 
-    def moved_to(self, x_new):
-        """Make ``x_new`` (a trial buffer) the current point; the old one becomes x_prev."""
-        self.x_prev, self.x = self.x, x_new
+    def end_step(self, moved):
+        """Keep the last step ``s = x - x_prev`` (in the previous point's buffer) for the
+        next step, if the last iteration moved."""
+        self.pending = moved and self.x != self.x_prev
+        if self.pending:
+            xp = self.points[self.x_prev]
+            _vec.combine((1.0, -1.0), (self.points[self.x], xp), xp)
+
+    def restore(self, history):
+        """Load a checkpoint's history (torch.optim.LBFGS's keys, oldest pair first)."""
+        for s, y in zip(history["old_stps"], history["old_dirs"]):
+            self.memory.update(_vector(s, self.dtype), self.zeros, _vector(y, self.dtype),
+                               self.zeros)
+        d, t, g_prev = history["d"], history["t"], history["prev_flat_grad"]
+        self.x, self.x_prev = 0, 1
+        self.pending = d is not None and g_prev is not None
+        if self.pending:
+            self.points[1][:] = _vector(d.reshape(-1).mul(t), self.dtype)   # torch's s = d t
+            self.grads[1][:] = _vector(g_prev, self.dtype)
+
+    def history(self, prev_loss):
+        """The history in torch.optim.LBFGS's ``state`` keys (new tensors): ``old_stps``
+        (s) and ``old_dirs`` (y) oldest first, ``ro`` = 1 / s.y, ``H_diag`` = s.y / y.y of
+        the newest pair, the pending step as ``d`` with ``t = 1.0``, ``prev_flat_grad``."""
+        pairs = [self.memory.pair(i) for i in range(self.memory.k)]
+        stps = [torch.from_numpy(s) for s, _ in pairs]
+        dirs = [torch.from_numpy(y) for _, y in pairs]
+        ro = [1.0 / y.dot(s) for s, y in zip(stps, dirs)]
+        h_diag = dirs[-1].dot(stps[-1]) / dirs[-1].dot(dirs[-1]) if pairs else 1
+        if self.pending:
+            d = torch.from_numpy(self.points[self.x_prev].copy())
+            g_prev = torch.from_numpy(self.grads[self.x_prev].copy())
+        else:       # no step to pair: s = 0 * d, which torch rejects (s.y = 0)
+            d = torch.from_numpy(np.zeros_like(self.d))
+            g_prev = torch.from_numpy(self.grads[self.x].copy())
+        return dict(d=d, t=1.0 if self.pending else 0.0, old_dirs=dirs, old_stps=stps,
+                    ro=ro, H_diag=h_diag, prev_flat_grad=g_prev, prev_loss=prev_loss)
+
+
+def _vector(t, dtype):
+    return np.ascontiguousarray(t.detach().reshape(-1).numpy(), dtype)
 
 
 def _group_value(group, key, kind):
+    if kind == "real":
+        return group_nonneg(group, key, key)
     v = group[key]
-    if kind == "int":
-        if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-            raise TypeError(f"{key} must be an integer, got {v!r}")
-        if v < 1:
-            raise ValueError(f"Invalid {key}: {v} (must be >= 1)")
-        return int(v)
-    if isinstance(v, torch.Tensor):
-        if v.numel() != 1:
-            raise ValueError(f"Tensor {key} must be 1-element")
-        v = v.item()
-    if isinstance(v, bool) or not isinstance(v, numbers.Real):
-        raise TypeError(f"{key} must be a real number, got {v!r}")
-    if not v >= 0:
-        raise ValueError(f"Invalid {key}: {v} (must be >= 0)")
-    return float(v)
+    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
+        raise TypeError(f"{key} must be an integer, got {v!r}")
+    if v < 1:
+        raise ValueError(f"Invalid {key}: {v} (must be >= 1)")
+    return int(v)
+
+
+class _Parameters:
+    """The parameters as one flat vector: copied from and into the flat buffers, and their
+    gradients gathered (a missing gradient is zero).  NumPy copies on zero-copy views: a
+    torch copy_ would wake torch's thread pool between fastopt's kernels, and on a busy
+    machine the two pools contend (measured up to 5x slower at 10^5 parameters)."""
+
+    def __init__(self, params, flat):
+        self.params, self.flat = params, flat
+        self.views = [p.detach().numpy().reshape(-1) for p in params]
+        bounds = np.cumsum([0] + [v.size for v in self.views]).tolist()
+        self.spans = list(zip(bounds[:-1], bounds[1:]))
+        self.last = None                   # the point the parameters were last set from
+
+    def read(self, i):
+        """points[i] = the parameters."""
+        z = self.flat.points[i]
+        for v, (a, b) in zip(self.views, self.spans):
+            z[a:b] = v
+        self.last = i
+
+    def write(self, i, changed=True):
+        """The parameters = points[i]; ``changed=False``: points[i] is unchanged since it
+        was last written, so the copy is skipped if it was the last one."""
+        if changed or self.last != i:
+            z = self.flat.points[i]
+            for v, (a, b) in zip(self.views, self.spans):
+                v[...] = z[a:b]
+            self.last = i
+
+    def gradient(self, i):
+        """grads[i] = the gradient (checked), returned as the array."""
+        out = self.flat.grads[i]
+        for k, (p, (a, b)) in enumerate(zip(self.params, self.spans)):
+            if p.grad is None:
+                out[a:b] = 0
+            else:
+                out[a:b] = check_grad(p.grad, p, tensor_name(0, k)).detach().numpy().reshape(-1)
+        return out
 
 
 class LBFGS(torch.optim.LBFGS):
@@ -109,6 +200,7 @@ class LBFGS(torch.optim.LBFGS):
         self._options()
         self._tensors()
         self._flat = None
+        self._prev_loss = None
 
     def _options(self):
         group = self.param_groups[0]
@@ -132,10 +224,37 @@ class LBFGS(torch.optim.LBFGS):
                             f"{sorted(map(str, dtypes))}")
         return params, sum(p.numel() for p in params), params[0].dtype
 
+    def state_dict(self):
+        """torch's ``state_dict``, with the curvature history in torch.optim.LBFGS's keys
+        (``d, t, old_dirs, old_stps, ro, H_diag, prev_flat_grad, prev_loss``), so that
+        either class can resume from it.  The pending step is saved as ``d`` with
+        ``t = 1.0`` (torch only uses their product)."""
+        sd = super().state_dict()
+        if self._flat is not None and sd["state"]:
+            sd["state"][0] = {**sd["state"][0], **self._flat.history(self._prev_loss)}
+        return sd
+
     def load_state_dict(self, state_dict):
-        """torch's ``load_state_dict``; the curvature history starts afresh."""
+        """torch's ``load_state_dict``, from a checkpoint of either class; the history
+        (torch.optim.LBFGS's keys) is checked here and used from the next step."""
+        _, n, _ = self._tensors()
+        for key, state in state_dict["state"].items():
+            _check_history(state, n)
         super().load_state_dict(state_dict)
         self._flat = None
+
+    def _flat_for(self, state, n, dtype, history):
+        """The flat buffers, made anew (the history from ``state``, if any, moved into
+        them) when the problem changed or a checkpoint was loaded."""
+        loaded = {k: state.pop(k) for k in _HISTORY_KEYS if k in state}
+        if self._flat is None or not self._flat.fits(n, dtype, history):
+            self._flat = _Flat(n, dtype, history)
+            if "old_dirs" in loaded:
+                loaded.setdefault("d", None)
+                loaded.setdefault("t", 1.0)
+                loaded.setdefault("prev_flat_grad", None)
+                self._flat.restore(loaded)
+        return self._flat
 
     @torch.no_grad()
     def step(self, closure):
@@ -148,87 +267,69 @@ class LBFGS(torch.optim.LBFGS):
         lr, max_iter, max_eval, tol_grad, tol_change, history, line_search = self._options()
         params, n, tdtype = self._tensors()
         dtype = np.float32 if tdtype == torch.float32 else np.float64
-        if self._flat is None or not self._flat.fits(n, dtype, history):
-            self._flat = _Flat(n, dtype, history)
-        flat = self._flat
+        state = self.state[params[0]]
+        flat = self._flat_for(state, n, dtype, history)
+        io = _Parameters(params, flat)
         closure = torch.enable_grad()(closure)
-        views = [p.detach().numpy().reshape(-1) for p in params]
-        bounds = np.cumsum([0] + [v.size for v in views])
-        last = [None]                      # the buffer the parameters were last set from
-
-        def set_params(z):
-            for v, a, b in zip(views, bounds[:-1], bounds[1:]):
-                v[...] = z[a:b]
-            last[0] = z
-
-        def gradient():
-            out = np.empty(n, dtype)
-            for i, (p, a, b) in enumerate(zip(params, bounds[:-1], bounds[1:])):
-                if p.grad is None:
-                    out[a:b] = 0
-                else:
-                    out[a:b] = check_grad(p.grad, p, tensor_name(0, i)).detach().numpy().reshape(-1)
-            return out
 
         def evaluate(z):
-            set_params(z)
+            i = flat.index(z)
+            io.write(i)
             value = float(closure())
-            return value, gradient()
+            return value, io.gradient(i)
 
-        state = self.state[params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
-        for v, a, b in zip(views, bounds[:-1], bounds[1:]):
-            flat.x[a:b] = v
-        last[0] = flat.x
-
+        io.read(flat.x)
         orig_loss = closure()
         loss = float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
-        g = gradient()
+        g = io.gradient(flat.x)
         if _vec.absmax(g) <= tol_grad:
             return orig_loss
         memory, d = flat.memory, flat.d
-        n_iter = 0
+        n_iter, moved = 0, False
         while n_iter < max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            if state["n_iter"] == 1 or flat.g_prev is None:
+            if state["n_iter"] == 1:
                 memory.reset()
+            elif n_iter == 1:
+                flat.first_pair(g)
             else:
-                memory.update(flat.x, flat.x_prev, g, flat.g_prev)
+                memory.update(flat.points[flat.x], flat.points[flat.x_prev], g,
+                              flat.grads[flat.x_prev])
             gtd = memory.direction(g, d)
-            flat.g_prev, prev_loss = g, loss
+            prev_loss = self._prev_loss = loss
             if state["n_iter"] == 1:
                 t = min(1.0, 1.0 / float(np.abs(g, dtype=np.float64).sum())) * lr
             else:
                 t = lr
             if gtd > -tol_change:
-                flat.stay()
+                moved = False
                 break
             ls_evals, opt_cond = 0, False
             if line_search is not None:
-                ls = wolfe_search(evaluate, flat.x, d, loss, g, gtd, t0=t, c1=1e-4, c2=0.9,
-                                  maxiter=max(max_eval - current_evals, 1), work=flat.work)
-                ls_evals = ls.nfev
-                if ls.t > 0:
-                    flat.moved_to(ls.x)
+                work = flat.work
+                ls = wolfe_search(evaluate, flat.points[flat.x], d, loss, g, gtd, t0=t,
+                                  c1=1e-4, c2=0.9, maxiter=max(max_eval - current_evals, 1),
+                                  work=[flat.points[i] for i in work])
+                ls_evals, t = ls.nfev, ls.t
+                moved = ls.t > 0
+                if moved:
+                    flat.x_prev, flat.x = flat.x, flat.index(ls.x)
                     loss, g = ls.f, ls.g
-                else:
-                    flat.stay()
-                t = ls.t
-                if last[0] is not flat.x:
-                    set_params(flat.x)
+                io.write(flat.x, changed=False)
                 opt_cond = _vec.absmax(g) <= tol_grad
             else:
                 x_new = flat.work[0]
-                _vec.combine((1.0, t), (flat.x, d), x_new)
-                set_params(x_new)
-                flat.moved_to(x_new)
+                _vec.combine((1.0, t), (flat.points[flat.x], d), flat.points[x_new])
+                io.write(x_new)
+                flat.x_prev, flat.x, moved = flat.x, x_new, True
                 if n_iter != max_iter:
                     loss = float(closure())
-                    g = gradient()
+                    g = io.gradient(flat.x)
                     opt_cond = _vec.absmax(g) <= tol_grad
                     ls_evals = 1
             current_evals += ls_evals
@@ -239,4 +340,41 @@ class LBFGS(torch.optim.LBFGS):
                 break
             if abs(loss - prev_loss) < tol_change:
                 break
+        flat.end_step(moved)
         return orig_loss
+
+
+_HISTORY_KEYS = ("d", "t", "old_dirs", "old_stps", "ro", "H_diag", "prev_flat_grad",
+                 "prev_loss")
+
+
+def _check_history(state, n):
+    """TypeError/ValueError unless a checkpoint's LBFGS state holds a usable history for
+    ``n`` parameters (what ``load_state_dict`` needs before anything is loaded)."""
+    def vector(v, key):
+        if not isinstance(v, torch.Tensor) or not v.is_floating_point():
+            raise TypeError(f"LBFGS state[{key!r}] is {type(v).__name__}, not a float tensor")
+        if v.numel() != n:
+            raise ValueError(f"LBFGS state[{key!r}] has {v.numel()} elements; the "
+                             f"parameters have {n}")
+    if not isinstance(state, dict):
+        raise TypeError(f"LBFGS state is a {type(state).__name__}, not a dict")
+    dirs, stps = state.get("old_dirs"), state.get("old_stps")
+    if dirs is None and stps is None:
+        return
+    if not isinstance(dirs, (list, tuple)) or not isinstance(stps, (list, tuple)) or \
+            len(dirs) != len(stps):
+        raise ValueError("LBFGS state['old_dirs'] and state['old_stps'] must be lists of "
+                         "the same length")
+    for key, vs in (("old_dirs", dirs), ("old_stps", stps)):
+        for i, v in enumerate(vs):
+            vector(v, f"{key}'][{i}")
+    if state.get("d") is not None:
+        vector(state["d"], "d")
+        t = state.get("t")
+        if isinstance(t, torch.Tensor):
+            t = t.item() if t.numel() == 1 else None
+        if isinstance(t, bool) or not isinstance(t, numbers.Real):
+            raise TypeError(f"LBFGS state['t'] must be a number, got {state.get('t')!r}")
+    if state.get("prev_flat_grad") is not None:
+        vector(state["prev_flat_grad"], "prev_flat_grad")

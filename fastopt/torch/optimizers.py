@@ -49,49 +49,25 @@ _DOC = """{what} on fastopt's fused kernels: ``torch.optim.{name}`` with its sig
     """
 
 
-class SGD(FastoptStep, torch.optim.SGD):
-    _algorithm = "sgd"
-    __doc__ = _DOC.format(what="Stochastic gradient descent (momentum, Nesterov)", name="SGD",
-                          state="momentum_buffer", example=", lr=0.1, momentum=0.9")
+def _optimizer(base, algorithm, what, state, example="", note=""):
+    """``class <name>(FastoptStep, base)`` stepping with ``ALGORITHMS[algorithm]``."""
+    name = base.__name__
+    return type(name, (FastoptStep, base), dict(
+        _algorithm=algorithm, __module__=__name__, __qualname__=name,
+        __doc__=_DOC.format(what=what, name=name, state=state, example=example) + note))
 
 
-class Adagrad(FastoptStep, torch.optim.Adagrad):
-    _algorithm = "adagrad"
-    __doc__ = _DOC.format(what="Adagrad", name="Adagrad", state="step, sum", example="")
-
-
-class Adadelta(FastoptStep, torch.optim.Adadelta):
-    _algorithm = "adadelta"
-    __doc__ = _DOC.format(what="Adadelta", name="Adadelta",
-                          state="step, square_avg, acc_delta", example="") + \
-        "\n    rho must be < 1 here (torch also accepts rho = 1).\n"
-
-
-class RMSprop(FastoptStep, torch.optim.RMSprop):
-    _algorithm = "rmsprop"
-    __doc__ = _DOC.format(what="RMSprop (momentum, centered)", name="RMSprop",
-                          state="step, square_avg, momentum_buffer, grad_avg", example="")
-
-
-class Adam(FastoptStep, torch.optim.Adam):
-    _algorithm = "adam"
-    __doc__ = _DOC.format(what="Adam (AMSGrad, decoupled weight decay)", name="Adam",
-                          state="step, exp_avg, exp_avg_sq, max_exp_avg_sq", example="")
-
-
-class AdamW(FastoptStep, torch.optim.AdamW):
-    _algorithm = "adam"
-    __doc__ = _DOC.format(what="AdamW (Adam with decoupled weight decay)", name="AdamW",
-                          state="step, exp_avg, exp_avg_sq, max_exp_avg_sq", example="")
-
-
-class Adamax(FastoptStep, torch.optim.Adamax):
-    _algorithm = "adamax"
-    __doc__ = _DOC.format(what="Adamax", name="Adamax", state="step, exp_avg, exp_inf",
-                          example="")
-
-
-class NAdam(FastoptStep, torch.optim.NAdam):
-    _algorithm = "nadam"
-    __doc__ = _DOC.format(what="NAdam", name="NAdam",
-                          state="step, mu_product, exp_avg, exp_avg_sq", example="")
+SGD = _optimizer(torch.optim.SGD, "sgd", "Stochastic gradient descent (momentum, Nesterov)",
+                 "momentum_buffer", ", lr=0.1, momentum=0.9")
+Adagrad = _optimizer(torch.optim.Adagrad, "adagrad", "Adagrad", "step, sum")
+Adadelta = _optimizer(torch.optim.Adadelta, "adadelta", "Adadelta",
+                      "step, square_avg, acc_delta",
+                      note="\n    rho must be < 1 here (torch also accepts rho = 1).\n")
+RMSprop = _optimizer(torch.optim.RMSprop, "rmsprop", "RMSprop (momentum, centered)",
+                     "step, square_avg, momentum_buffer, grad_avg")
+Adam = _optimizer(torch.optim.Adam, "adam", "Adam (AMSGrad, decoupled weight decay)",
+                  "step, exp_avg, exp_avg_sq, max_exp_avg_sq")
+AdamW = _optimizer(torch.optim.AdamW, "adam", "AdamW (Adam with decoupled weight decay)",
+                   "step, exp_avg, exp_avg_sq, max_exp_avg_sq")
+Adamax = _optimizer(torch.optim.Adamax, "adamax", "Adamax", "step, exp_avg, exp_inf")
+NAdam = _optimizer(torch.optim.NAdam, "nadam", "NAdam", "step, mu_product, exp_avg, exp_avg_sq")

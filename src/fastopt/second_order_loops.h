@@ -1,28 +1,39 @@
 /* Body of src/fastopt/second_order.h, included once with FO_T = float and once with
  * FO_T = double (FO_FN(name) -> name_f32 / name_f64).  No include guard on purpose. */
 
+#define FO_LANES_SUM(acc) \
+    (((acc)[0] + (acc)[4]) + ((acc)[1] + (acc)[5])) + (((acc)[2] + (acc)[6]) + ((acc)[3] + (acc)[7]))
+
+/* acc[j] += sum of a[k] b[k] over k = j mod 8: a dot product in 8 lanes, which
+ * FO_LANES_SUM adds up in a fixed order */
+FO_INLINE void FO_FN(fo_dot_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
+                                   const FO_T *FO_RESTRICT b, double *FO_RESTRICT acc)
+{
+    ptrdiff_t k = 0;
+#if FO_SO_VEC
+    fo_v8d va, xa, xb;
+    memcpy(&va, acc, sizeof va);
+    for (; k + 8 <= len; k += 8) {
+        FO_FN(fo_load8)(xa, a + k);
+        FO_FN(fo_load8)(xb, b + k);
+        va += xa * xb;
+    }
+    memcpy(acc, &va, sizeof va);
+#else
+    for (; k + 8 <= len; k += 8)
+        for (int j = 0; j < 8; j++) acc[j] += (double)a[k + j] * (double)b[k + j];
+#endif
+    for (; k < len; k++) acc[k & 7] += (double)a[k] * (double)b[k];
+}
+
 /* sum_k a[k] b[k] over one block, in double, 8 independent partial sums (lane j adds up
  * the elements k = j mod 8) */
 FO_INLINE double FO_FN(fo_dot_block)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
                                      const FO_T *FO_RESTRICT b)
 {
     double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-    ptrdiff_t k = 0;
-#if FO_SO_VEC
-    fo_v8d va = {0, 0, 0, 0, 0, 0, 0, 0}, xa, xb;
-    for (; k + 8 <= len; k += 8) {
-        FO_FN(fo_load8)(xa, a + k);
-        FO_FN(fo_load8)(xb, b + k);
-        va += xa * xb;
-    }
-    memcpy(acc, &va, sizeof acc);
-#else
-    for (; k + 8 <= len; k += 8) {
-        for (int j = 0; j < 8; j++) acc[j] += (double)a[k + j] * (double)b[k + j];
-    }
-#endif
-    for (; k < len; k++) acc[k & 7] += (double)a[k] * (double)b[k];
-    return ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
+    FO_FN(fo_dot_lanes)(len, a, b, acc);
+    return FO_LANES_SUM(acc);
 }
 
 /* acc[k] += c v[k] over one block (acc is a double block buffer) */
@@ -40,8 +51,8 @@ FO_CLONES static void FO_FN(fo_multidot_blocks)(ptrdiff_t n, int nv, const FO_T 
         const ptrdiff_t lo = b * FO_SO_BLOCK;
         const ptrdiff_t len = (n - lo < FO_SO_BLOCK) ? n - lo : FO_SO_BLOCK;
         double *p = part + b * (ptrdiff_t)nv * nw;
-        for (int i = 0; i < nv; i++)
-            for (int j = 0; j < nw; j++)
+        for (ptrdiff_t i = 0; i < nv; i++)
+            for (ptrdiff_t j = 0; j < nw; j++)
                 p[i * nw + j] = FO_FN(fo_dot_block)(len, V[i] + lo, W[j] + lo);
     }
 }
@@ -88,7 +99,7 @@ FO_CLONES static void FO_FN(fo_combine_blocks)(ptrdiff_t n, int nv, const double
         const ptrdiff_t lo = b * FO_SO_BLOCK;
         const ptrdiff_t len = (n - lo < FO_SO_BLOCK) ? n - lo : FO_SO_BLOCK;
         for (ptrdiff_t k = 0; k < len; k++) acc[k] = 0.0;
-        for (int i = 0; i < nv; i++)
+        for (ptrdiff_t i = 0; i < nv; i++)
             if (c[i] != 0.0) FO_FN(fo_axpy_block)(len, c[i], V[i] + lo, acc);
         /* every read of this block is done: out may alias one of the V[i] */
         FO_T *o = out + lo;
@@ -164,30 +175,6 @@ FO_CLONES static double FO_FN(fo_absmax)(ptrdiff_t n, const FO_T *FO_RESTRICT v)
  * in FO_SO_BLOCK-element blocks with 8 lanes each, carried across the tiles of a block, so
  * they equal fo_multidot's bit for bit. */
 
-#define FO_LANES_SUM(acc) \
-    (((acc)[0] + (acc)[4]) + ((acc)[1] + (acc)[5])) + (((acc)[2] + (acc)[6]) + ((acc)[3] + (acc)[7]))
-
-/* acc[j] += sum of a[k] b[k] over k = j mod 8 (lanes as in fo_dot_block) */
-FO_INLINE void FO_FN(fo_dot_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
-                                   const FO_T *FO_RESTRICT b, double *FO_RESTRICT acc)
-{
-    ptrdiff_t k = 0;
-#if FO_SO_VEC
-    fo_v8d va, xa, xb;
-    memcpy(&va, acc, sizeof va);
-    for (; k + 8 <= len; k += 8) {
-        FO_FN(fo_load8)(xa, a + k);
-        FO_FN(fo_load8)(xb, b + k);
-        va += xa * xb;
-    }
-    memcpy(acc, &va, sizeof va);
-#else
-    for (; k + 8 <= len; k += 8)
-        for (int j = 0; j < 8; j++) acc[j] += (double)a[k + j] * (double)b[k + j];
-#endif
-    for (; k < len; k++) acc[k & 7] += (double)a[k] * (double)b[k];
-}
-
 /* ag[j] += a . g and ay[j] += a . y in lanes, reading a once */
 FO_INLINE void FO_FN(fo_dot2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
                                     const FO_T *FO_RESTRICT g, const FO_T *FO_RESTRICT y,
@@ -253,18 +240,18 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
                 u &= (FO_UT)-1 >> 1;
                 mbits = u > mbits ? u : mbits;
             }
-            for (int i = 0; i < nv; i++)
+            for (ptrdiff_t i = 0; i < nv; i++)
                 FO_FN(fo_dot2_lanes)(len, tile + (ptrdiff_t)slot[i] * T, h1, y,
                                      lanes + 16 * i, lanes + 16 * i + 8);
         }
         double *p = part + b * np;
-        for (int i = 0; i < nv; i++) {
+        for (ptrdiff_t i = 0; i < nv; i++) {
             p[2 * i] = FO_LANES_SUM(lanes + 16 * i);
             p[2 * i + 1] = FO_LANES_SUM(lanes + 16 * i + 8);
         }
         FO_T r;
         memcpy(&r, &mbits, sizeof r);
-        p[2 * nv] = (double)r;
+        p[2 * (ptrdiff_t)nv] = (double)r;
     }
 }
 
@@ -314,7 +301,7 @@ static int FO_FN(fo_lbfgs_update)(ptrdiff_t n, ptrdiff_t T, FO_T *H, int ns, int
     for (ptrdiff_t b = 0; b < nb; b++) {
         const double *p = part + b * np;
         for (ptrdiff_t k = 0; k < 2 * (ptrdiff_t)nv; k++) out[k] += p[k];
-        mx = FO_MAX_NAN(mx, p[2 * nv]);
+        mx = FO_MAX_NAN(mx, p[2 * (ptrdiff_t)nv]);
     }
     *gmax = mx;
     free(part);
@@ -340,7 +327,7 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
             const FO_T *FO_RESTRICT gb = g + lo;
             for (ptrdiff_t k = 0; k < len; k++) acc[k] = 0.0;
             if (cg != 0.0) FO_FN(fo_axpy_block)(len, cg, gb, acc);
-            int i = 0;
+            ptrdiff_t i = 0;
             for (; i + 4 <= nv; i += 4) {
                 if (c[i] != 0.0 && c[i + 1] != 0.0 && c[i + 2] != 0.0 && c[i + 3] != 0.0) {
                     /* the same additions in the same order, acc read and written once */
@@ -353,7 +340,7 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
                         acc[k] = (((acc[k] + c0 * (double)v0[k]) + c1 * (double)v1[k])
                                   + c2 * (double)v2[k]) + c3 * (double)v3[k];
                 } else {
-                    for (int j = i; j < i + 4; j++)
+                    for (ptrdiff_t j = i; j < i + 4; j++)
                         if (c[j] != 0.0)
                             FO_FN(fo_axpy_block)(len, c[j], tile + (ptrdiff_t)slot[j] * T, acc);
                 }

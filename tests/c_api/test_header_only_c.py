@@ -93,28 +93,22 @@ def run_program(tmp_path_factory):
     return inputs, outputs
 
 
-def test_adam_float32_from_plain_c_is_bit_identical(run_program):
+# what the C program ran: its output file -> (the inputs it stepped, the same optimizer here)
+C_RUNS = {
+    "adam32": ("p32", "g32", lambda p: fastopt.Adam([p], lr=1e-2)),
+    "amsgrad64": ("p64", "g64",
+                  lambda p: fastopt.AdamW([p], lr=1e-2, weight_decay=0.1, amsgrad=True)),
+    "sgd64": ("p64", "g64", lambda p: fastopt.SGD([p], lr=0.1, momentum=0.9, nesterov=True)),
+}
+
+
+@pytest.mark.parametrize("output", C_RUNS, ids=["adam-float32", "amsgrad-adamw-float64",
+                                                "sgd-nesterov-float64"])
+def test_a_step_from_plain_c_is_bit_identical_to_the_python_optimizer(run_program, output):
     inputs, outputs = run_program
-    p = inputs["p32"].copy()
-    opt = fastopt.Adam([p], lr=1e-2)
-    for g in inputs["g32"]:
-        opt.step([g])
-    np.testing.assert_array_equal(outputs["adam32"], p)
-
-
-def test_amsgrad_adamw_float64_from_plain_c_is_bit_identical(run_program):
-    inputs, outputs = run_program
-    p = inputs["p64"].copy()
-    opt = fastopt.AdamW([p], lr=1e-2, weight_decay=0.1, amsgrad=True)
-    for g in inputs["g64"]:
-        opt.step([g])
-    np.testing.assert_array_equal(outputs["amsgrad64"], p)
-
-
-def test_sgd_nesterov_from_plain_c_is_bit_identical(run_program):
-    inputs, outputs = run_program
-    p = inputs["p64"].copy()
-    opt = fastopt.SGD([p], lr=0.1, momentum=0.9, nesterov=True)
-    for g in inputs["g64"]:
+    p_name, g_name, make = C_RUNS[output]
+    p = inputs[p_name].copy()
+    opt = make(p)
+    for g in inputs[g_name]:
         opt.step([np.ascontiguousarray(g)])
-    np.testing.assert_array_equal(outputs["sgd64"], p)
+    np.testing.assert_array_equal(outputs[output], p)

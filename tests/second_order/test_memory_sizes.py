@@ -7,6 +7,7 @@ import pytest
 import fastopt
 from fastopt import problems
 from fastopt.second_order import _vec
+from two_loop import two_loop_direction
 
 
 def _lbfgs(maxcor, maxiter, p=None):
@@ -40,21 +41,6 @@ def test_a_solve_that_outgrows_the_first_tables_matches_a_larger_maxcor():
     np.testing.assert_array_equal(r.x, ref.x)
 
 
-def _two_loop(pairs, g):
-    q = g.copy()
-    alphas = []
-    for s, y in reversed(pairs):
-        a = (s @ q) / (s @ y)
-        alphas.append(a)
-        q -= a * y
-    s, y = pairs[-1]
-    r = (s @ y) / (y @ y) * q
-    for (s, y), a in zip(pairs, reversed(alphas)):
-        b = (y @ r) / (s @ y)
-        r += (a - b) * s
-    return -r
-
-
 @pytest.mark.parametrize("m", [15, 16, 17, 40])
 def test_memory_that_grows_its_tables_matches_the_two_loop_recursion(m):
     # the tables start at 16 slots and double: the ring (m + 1 slots) wraps after growing
@@ -73,7 +59,7 @@ def test_memory_that_grows_its_tables_matches_the_two_loop_recursion(m):
         pairs = (pairs + [(x1 - x, g1 - g)])[-m:]
         x, g = x1, g1
         mem.direction(g, d)
-        ref = _two_loop(pairs, g)
+        ref = two_loop_direction(pairs, g)
         np.testing.assert_allclose(d, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
     assert mem.k == m
 

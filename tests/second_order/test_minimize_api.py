@@ -234,3 +234,10 @@ def test_user_functions_get_private_copies(method):
     np.testing.assert_array_equal(messy.x, clean.x)
     assert (messy.nfev, messy.njev, messy.nit) == (clean.nfev, clean.njev, clean.nit)
     assert len({id(x) for x in seen}) == len(seen)   # a fresh array each call
+
+
+def test_the_scipy_adapter_is_an_attribute_but_not_in_all():
+    # ``from fastopt import *`` must not shadow SciPy's own package (without SciPy too)
+    assert fastopt.scipy.__name__ == "fastopt.scipy"
+    assert "scipy" not in fastopt.__all__
+    assert all(hasattr(fastopt, name) for name in fastopt.__all__)

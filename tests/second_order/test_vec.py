@@ -4,6 +4,7 @@ import pytest
 
 import fastopt
 from fastopt.second_order import _vec
+from two_loop import two_loop_direction
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -59,21 +60,6 @@ def test_kernels_reject_bad_arrays():
         _vec.LBFGSMemory(0, 3, np.float64)
 
 
-def _two_loop(pairs, g):
-    q = g.copy()
-    alphas = []
-    for s, y in reversed(pairs):
-        a = (s @ q) / (s @ y)
-        alphas.append(a)
-        q -= a * y
-    s, y = pairs[-1]
-    r = (s @ y) / (y @ y) * q
-    for (s, y), a in zip(pairs, reversed(alphas)):
-        b = (y @ r) / (s @ y)
-        r += (a - b) * s
-    return -r
-
-
 @pytest.mark.parametrize("n", [300, 5001])       # one tile; many tiles, a partial last one
 @pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-11), (np.float32, 2e-4)])
 def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol, n):
@@ -97,7 +83,7 @@ def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol, n):
         x, g = x1, g1
         assert mem.gmax == np.abs(g).max()
         gtd = mem.direction(g, d)
-        ref = _two_loop(pairs, g.astype(np.float64))
+        ref = two_loop_direction(pairs, g.astype(np.float64))
         np.testing.assert_allclose(d, ref, rtol=tol, atol=tol * np.abs(ref).max())
         assert gtd == pytest.approx(float(g.astype(np.float64) @ d), rel=1e-5)
     assert mem.k == m

@@ -24,6 +24,14 @@ def _unchanged(opt, snap):
                 v == state[id(p)][k]
 
 
+def _rejected(opt, exc, match):
+    """``opt.step()`` raises ``exc`` matching ``match`` and changes nothing."""
+    snap = _snapshot(opt)
+    with pytest.raises(exc, match=match):
+        opt.step()
+    _unchanged(opt, snap)
+
+
 def _trained(cls=ft.Adam, **kw):
     """An optimizer with state after one step, over a good parameter and a second one."""
     good, other = torch.nn.Parameter(torch.ones(5)), torch.nn.Parameter(torch.ones(3, 4))
@@ -55,10 +63,7 @@ def test_a_parameter_made_non_contiguous_later_is_rejected_and_nothing_written()
     opt, good, other = _trained()
     other.data = torch.zeros(4, 3).t()
     good.grad, other.grad = torch.ones(5), torch.ones(3, 4)
-    snap = _snapshot(opt)
-    with pytest.raises(ValueError, match=r"\['params'\]\[1\].*not contiguous"):
-        opt.step()
-    _unchanged(opt, snap)
+    _rejected(opt, ValueError, match=r"\['params'\]\[1\].*not contiguous")
 
 
 def test_sparse_gradient_is_rejected_and_nothing_written():
@@ -76,10 +81,7 @@ def test_gradient_of_another_dtype_is_rejected_and_nothing_written():
     opt, good, other = _trained()
     other.grad_dtype = None                 # torch itself refuses a mismatch otherwise
     good.grad, other.grad = torch.ones(5), torch.ones(3, 4, dtype=torch.float64)
-    snap = _snapshot(opt)
-    with pytest.raises(TypeError, match="gradient of .*float64"):
-        opt.step()
-    _unchanged(opt, snap)
+    _rejected(opt, TypeError, match="gradient of .*float64")
 
 
 @pytest.mark.parametrize("flag", ["differentiable", "capturable"])
@@ -92,10 +94,7 @@ def test_flags_set_on_a_group_later_are_rejected_and_nothing_written():
     opt, good, other = _trained()
     opt.param_groups[0]["capturable"] = True
     good.grad, other.grad = torch.ones(5), torch.ones(3, 4)
-    snap = _snapshot(opt)
-    with pytest.raises(ValueError, match="capturable"):
-        opt.step()
-    _unchanged(opt, snap)
+    _rejected(opt, ValueError, match="capturable")
 
 
 def test_foreach_and_fused_are_accepted_but_not_both_and_not_non_bools():
@@ -120,10 +119,7 @@ def test_a_bad_group_value_set_mid_training_is_rejected_and_nothing_written(key,
     opt.param_groups[1]["params"][0].grad = torch.ones(2)
     opt.param_groups[1][key] = value          # the second group: the first must not move
     good.grad, other.grad = torch.ones(5), torch.ones(3, 4)
-    snap = _snapshot(opt)
-    with pytest.raises(ValueError, match=message):
-        opt.step()
-    _unchanged(opt, snap)
+    _rejected(opt, ValueError, match=message)
 
 
 def test_a_bad_added_param_group_is_rejected_and_not_kept():
@@ -151,7 +147,34 @@ def test_state_of_the_wrong_shape_is_rejected_and_nothing_written():
     opt, good, other = _trained()
     opt.state[other]["exp_avg"] = torch.zeros(12)
     good.grad, other.grad = torch.ones(5), torch.ones(3, 4)
-    snap = _snapshot(opt)
-    with pytest.raises(ValueError, match=r"state\['exp_avg'\] of .*\[1\] has shape"):
+    _rejected(opt, ValueError, match=r"state\['exp_avg'\] of .*\[1\] has shape")
+
+
+def test_a_same_address_view_that_is_not_contiguous_is_rejected_after_cached_steps():
+    """The views cached between steps are keyed by strides as well as the address: a square
+    parameter swapped for its own transpose (same data_ptr, same shape), and a state tensor
+    replaced the same way, are rejected."""
+    sq = torch.nn.Parameter(torch.arange(9.0).reshape(3, 3))
+    opt = ft.Adam([sq])
+    for _ in range(3):
+        sq.grad = torch.ones(3, 3)
         opt.step()
-    _unchanged(opt, snap)
+    opt.state[sq]["exp_avg"] = opt.state[sq]["exp_avg"].t()
+    sq.grad = torch.ones(3, 3)
+    _rejected(opt, ValueError, match=r"state\['exp_avg'\].*not contiguous")
+    opt.state[sq]["exp_avg"] = opt.state[sq]["exp_avg"].t()     # back: contiguous
+    sq.data = sq.data.t()
+    with pytest.raises(ValueError, match=r"\['params'\]\[0\].*not contiguous"):
+        opt.step()
+    sq.data = sq.data.t()
+    opt.step()
+
+
+def test_a_gradient_kept_between_steps_is_checked_again_when_it_changes():
+    w = torch.nn.Parameter(torch.zeros(4))
+    opt = ft.SGD([w], lr=0.1, momentum=0.9)
+    w.grad = torch.ones(4)
+    opt.step()
+    opt.step()                             # the same gradient tensor, a cached view
+    w.grad.data = torch.ones(4, dtype=torch.float64)
+    _rejected(opt, TypeError, match="gradient of .* has dtype torch.float64")

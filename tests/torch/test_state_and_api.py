@@ -200,3 +200,23 @@ def test_deepcopy_of_the_optimizer_steps_its_own_copy():
     opt2 = ft.Adam(m2.parameters(), lr=0.1)
     opt2.load_state_dict(copy.deepcopy(opt.state_dict()))
     assert max_rel(train(m2, opt2, x, y, 5, start=2), train(m, opt, x, y, 5, start=2)) < 1e-12
+
+
+def test_gradients_zeroed_in_place_follow_torch(default_float64):
+    """With ``zero_grad(set_to_none=False)`` the gradient tensors persist between steps
+    (and so do fastopt's views of them); the trajectory is still torch's."""
+    from models import data, pair
+    ours_m, theirs_m = pair(torch.float64)
+    x, y = data(torch.float64)
+    losses = []
+    for m, opt in ((ours_m, ft.Adam(ours_m.parameters(), lr=1e-2)),
+                   (theirs_m, torch.optim.Adam(theirs_m.parameters(), lr=1e-2))):
+        out = []
+        for _ in range(20):
+            opt.zero_grad(set_to_none=False)
+            loss = torch.nn.functional.mse_loss(m(x), y)
+            loss.backward()
+            opt.step()
+            out.append(loss.item())
+        losses.append(out)
+    assert losses[0] == pytest.approx(losses[1], rel=1e-12)

@@ -28,15 +28,58 @@ def test_float64_loss_curve_matches_torch_to_1e_10(name, default_float64):
         assert torch.allclose(p, q, rtol=1e-9, atol=1e-12)
 
 
+# float32.  The kernels round once per fused expression where torch rounds after every
+# operation, about one ulp per step, and training this MLP amplifies any such difference
+# (docs/torch.md has the table): torch's own float32 curve leaves its float64 curve (same
+# initial weights) by 2e-7 .. 2.4e-3 over 300 steps, and torch's fused CPU implementation
+# leaves its default single-tensor one by up to 1.1e-3.  So the float32 tests compare
+# fastopt's distance from torch.optim's default with those distances.
+
+
+def _torch_curve(name, dtype=torch.float32, **flags):
+    cls, kw = OPTIONS[name]
+    m, _ = pair(torch.float32)
+    m = m.to(dtype)
+    x, y = (t.to(dtype) for t in data(torch.float32))
+    return train(m, getattr(torch.optim, cls)(m.parameters(), **kw, **flags), x, y, STEPS)
+
+
+@pytest.fixture(scope="module")
+def float32_curves():
+    """Per option set: fastopt's and torch's default float32 curves."""
+    return {name: _curves(name, torch.float32)[:2] for name in OPTIONS}
+
+
 @pytest.mark.parametrize("name", list(OPTIONS))
-def test_float32_loss_curve_matches_torch_to_1e_5(name):
-    """float32: the kernels round differently from torch's op-by-op float32 arithmetic
-    (one rounding per fused expression), a difference of about one ulp per step that the
-    training dynamics amplify: the first 100 steps agree to 1e-5, all 300 to 1e-2 (the
-    float64 test above shows the arithmetic itself is torch's)."""
-    ours, theirs, om, tm = _curves(name, torch.float32)
+def test_float32_first_100_steps_match_torch_to_1e_5(name, float32_curves):
+    ours, theirs = float32_curves[name]
     assert max_rel(ours[:100], theirs[:100]) < 1e-5
-    assert max_rel(ours, theirs) < 1e-2
+
+
+@pytest.mark.parametrize("name", list(OPTIONS))
+def test_float32_curve_is_as_close_to_torch_as_torchs_float32_is_to_its_float64(
+        name, float32_curves):
+    """Over 300 steps, fastopt's float32 curve stays within 5x the distance between torch's
+    own float32 and float64 curves: fastopt's rounding is below what float32 itself
+    costs on this problem (measured: 0.3x .. 3.3x)."""
+    ours, theirs = float32_curves[name]
+    exact = _torch_curve(name, torch.float64)
+    assert max_rel(ours, theirs) <= 5 * max_rel(theirs, exact)
+
+
+FUSED = [name for name, (cls, _) in OPTIONS.items() if cls in ("SGD", "Adagrad", "Adam",
+                                                               "AdamW")]
+
+
+@pytest.mark.parametrize("name", FUSED)
+def test_float32_curve_is_as_close_to_torch_as_torchs_fused_implementation(
+        name, float32_curves):
+    """Over 300 steps, fastopt's float32 curve is as close to torch.optim's default
+    (single-tensor) curve as torch's own ``fused=True`` curve is, within 10x, or within
+    1e-5 where fused is exactly the default (measured: 0.25x .. 4.3x)."""
+    ours, theirs = float32_curves[name]
+    fused = _torch_curve(name, fused=True)
+    assert max_rel(ours, theirs) <= 10 * max_rel(fused, theirs) + 1e-5
 
 
 def test_float64_params_with_float32_scalar_state_follow_torch():

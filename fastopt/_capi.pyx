@@ -1,0 +1,209 @@
+"""fastopt's C API: the capsule ``_C_API`` that ``import_fastopt()`` of
+``fastopt/fastopt_capi.h`` (src/fastopt) fetches, and the multi-array step behind it.
+
+``_step`` (the table's ``step``) is ``Optimizer.step`` without Python: the hyperparameter
+struct and step number of one algorithm become its coefficients (``make_coef``,
+``scale_gradients``), and the arrays run as ``Item``s through the same parallel driver (``run_items``), so the results
+are bit-identical to the Python API for every thread count.  It checks what raw pointers
+allow (NULL, sizes, ids, dtype, step, options) and returns a FASTOPT_* code, writing nothing
+on error.  The table is filled once at import; its layout is pinned by
+tests/c_api/test_capsule.py (``_layout()`` reports the offsets fastopt was compiled with).
+
+>>> from fastopt import _capi
+>>> _capi.version() >= 1
+True
+"""
+from cpython.pycapsule cimport PyCapsule_New
+from libc.math cimport isfinite
+from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport PTRDIFF_MAX
+from libc.stdlib cimport free, malloc
+
+from fastopt._kernels._coef cimport fo_coef
+from fastopt._kernels.algorithms cimport (
+    ADADELTA, ADAGRAD, ADAM, ADAMAX, N_ALGOS, NADAM, RMSPROP, SGD, STEP_MAX, Hyper, Item,
+    make_coef, needed_state, run_items, scale_gradients,
+)
+from fastopt._kernels.threads cimport num_threads
+from fastopt.kernels cimport (
+    CAPI, FASTOPT_ADADELTA, FASTOPT_ADAGRAD, FASTOPT_ADAM, FASTOPT_ADAMAX, FASTOPT_CAPI_VERSION,
+    FASTOPT_ERR_ALGO, FASTOPT_ERR_DTYPE, FASTOPT_ERR_MEMORY, FASTOPT_ERR_NULL,
+    FASTOPT_ERR_OPTIONS, FASTOPT_ERR_SIZE, FASTOPT_ERR_STEP, FASTOPT_ERR_VALUE, FASTOPT_FLOAT32,
+    FASTOPT_FLOAT64, FASTOPT_NADAM, FASTOPT_OK, FASTOPT_RMSPROP, FASTOPT_SGD, AdadeltaHyper,
+    AdagradHyper, AdamaxHyper, AdamHyper, GradOptions, NAdamHyper, RMSpropHyper, SGDHyper,
+    StepArray,
+)
+from fastopt.second_order._vec cimport (
+    combine_raw, lbfgs_direction, lbfgs_free, lbfgs_new, lbfgs_update, multidot_raw,
+)
+
+import fastopt
+from fastopt import _pool
+
+cdef extern from "fastopt/fastopt_capi.h" nogil:
+    double fo_nadam_mu_product(const NAdamHyper*, long long, double)
+
+_ENTRIES = ("version", "size", "fastopt_version", "step", "nadam_mu_product",
+            "get_num_threads", "set_num_threads", "multidot", "combine", "lbfgs_new",
+            "lbfgs_free", "lbfgs_update", "lbfgs_direction")
+
+cdef extern from *:
+    """
+    #define FASTOPT_OPTIONS_V1 (offsetof(fastopt_grad_options, grad_scale) + sizeof(double))
+    #define FASTOPT_OFF(field) ((Py_ssize_t)offsetof(fastopt_capi, field))
+    static const Py_ssize_t fastopt_capi_offsets[13] = {
+        FASTOPT_OFF(version), FASTOPT_OFF(size), FASTOPT_OFF(fastopt_version),
+        FASTOPT_OFF(step), FASTOPT_OFF(nadam_mu_product), FASTOPT_OFF(get_num_threads),
+        FASTOPT_OFF(set_num_threads), FASTOPT_OFF(multidot), FASTOPT_OFF(combine),
+        FASTOPT_OFF(lbfgs_new), FASTOPT_OFF(lbfgs_free), FASTOPT_OFF(lbfgs_update),
+        FASTOPT_OFF(lbfgs_direction)};
+    """
+    size_t FASTOPT_OPTIONS_V1
+    const Py_ssize_t fastopt_capi_offsets[13]
+
+# the header's ids are the algorithm table's
+assert (FASTOPT_SGD, FASTOPT_ADAGRAD, FASTOPT_ADADELTA, FASTOPT_RMSPROP, FASTOPT_ADAM,
+        FASTOPT_ADAMAX, FASTOPT_NADAM) == (SGD, ADAGRAD, ADADELTA, RMSPROP, ADAM, ADAMAX, NADAM)
+
+
+cdef int _read_hyper(int algo, const void* hyper, Hyper* h) noexcept nogil:
+    """Copy the caller's fo_<algo>_hyper into the union (only its own bytes are read)."""
+    if algo == SGD:
+        h.sgd = (<const SGDHyper*>hyper)[0]
+    elif algo == ADAGRAD:
+        h.adagrad = (<const AdagradHyper*>hyper)[0]
+    elif algo == ADADELTA:
+        h.adadelta = (<const AdadeltaHyper*>hyper)[0]
+    elif algo == RMSPROP:
+        h.rmsprop = (<const RMSpropHyper*>hyper)[0]
+    elif algo == ADAM:
+        h.adam = (<const AdamHyper*>hyper)[0]
+    elif algo == ADAMAX:
+        h.adamax = (<const AdamaxHyper*>hyper)[0]
+    else:
+        h.nadam = (<const NAdamHyper*>hyper)[0]
+    return 0
+
+
+cdef int _step(int algo, int dtype, const void* hyper, long long step, double mu_product,
+               const GradOptions* options, const StepArray* arrays,
+               ptrdiff_t n_arrays) noexcept nogil:
+    cdef Hyper h
+    cdef fo_coef coef
+    cdef double scale = 1.0
+    cdef ptrdiff_t i, k = 0, total = 0
+    cdef int needed, j
+    cdef Item* items
+    cdef Py_ssize_t* starts
+    if algo < 0 or algo >= N_ALGOS:
+        return FASTOPT_ERR_ALGO
+    if dtype != FASTOPT_FLOAT32 and dtype != FASTOPT_FLOAT64:
+        return FASTOPT_ERR_DTYPE
+    if n_arrays < 0:
+        return FASTOPT_ERR_SIZE
+    if hyper == NULL or (arrays == NULL and n_arrays > 0):
+        return FASTOPT_ERR_NULL
+    if not 1 <= step < STEP_MAX:
+        return FASTOPT_ERR_STEP
+    if options != NULL:
+        if options.size < FASTOPT_OPTIONS_V1:
+            return FASTOPT_ERR_OPTIONS
+        scale = options.grad_scale
+        if not (isfinite(scale) and scale >= 0.0):
+            return FASTOPT_ERR_VALUE
+    if algo == NADAM and not isfinite(mu_product):
+        return FASTOPT_ERR_VALUE
+    _read_hyper(algo, hyper, &h)
+    needed = needed_state(algo, &h)
+    for i in range(n_arrays):  # every check before anything is written
+        if arrays[i].n < 0 or arrays[i].n > PTRDIFF_MAX - total:
+            return FASTOPT_ERR_SIZE
+        if arrays[i].n == 0:
+            continue
+        if arrays[i].param == NULL or arrays[i].grad == NULL:
+            return FASTOPT_ERR_NULL
+        for j in range(3):
+            if (needed >> j) & 1 and arrays[i].state[j] == NULL:
+                return FASTOPT_ERR_NULL
+        total += arrays[i].n
+        k += 1
+    coef = make_coef(algo, &h, step, step == 1, mu_product)
+    if scale != 1.0:
+        scale_gradients(algo, &coef, scale)
+    items = <Item*>malloc(max(k, 1) * sizeof(Item))
+    starts = <Py_ssize_t*>malloc((k + 1) * sizeof(Py_ssize_t))
+    if items == NULL or starts == NULL:
+        free(items)
+        free(starts)
+        return FASTOPT_ERR_MEMORY
+    k = 0
+    total = 0
+    for i in range(n_arrays):
+        if arrays[i].n == 0:
+            continue
+        items[k].p = <char*>arrays[i].param
+        items[k].g = <char*>arrays[i].grad
+        for j in range(3):
+            items[k].s[j] = <char*>arrays[i].state[j] if (needed >> j) & 1 else NULL
+        items[k].n = arrays[i].n
+        items[k].param = i
+        items[k].itemsize = dtype
+        items[k].coef = &coef
+        starts[k] = total
+        total += arrays[i].n
+        k += 1
+    starts[k] = total
+    run_items(items, starts, k, algo, num_threads())
+    free(items)
+    free(starts)
+    return FASTOPT_OK
+
+
+cdef int _get_num_threads() noexcept nogil:
+    return num_threads()
+
+
+cdef int _set_num_threads(int n) noexcept with gil:
+    if n < 1:
+        return FASTOPT_ERR_SIZE
+    _pool.set_num_threads(n)
+    return FASTOPT_OK
+
+
+cdef double _nadam_mu_product(const NAdamHyper* h, long long step,
+                              double mu_product) noexcept nogil:
+    return fo_nadam_mu_product(h, step, mu_product)
+
+
+cdef bytes _VERSION = fastopt.__version__.encode()
+cdef CAPI _TABLE
+_TABLE.version = FASTOPT_CAPI_VERSION
+_TABLE.size = sizeof(CAPI)
+_TABLE.fastopt_version = _VERSION
+_TABLE.step = _step
+_TABLE.nadam_mu_product = _nadam_mu_product
+_TABLE.get_num_threads = _get_num_threads
+_TABLE.set_num_threads = _set_num_threads
+_TABLE.multidot = multidot_raw
+_TABLE.combine = combine_raw
+# NULL with the exception set: the C convention the table documents
+_TABLE.lbfgs_new = <void* (*)(int, ptrdiff_t, int) noexcept>lbfgs_new
+_TABLE.lbfgs_free = lbfgs_free
+_TABLE.lbfgs_update = lbfgs_update
+_TABLE.lbfgs_direction = lbfgs_direction
+
+_C_API = PyCapsule_New(&_TABLE, b"fastopt._capi._C_API", NULL)
+
+
+def version():
+    """The table's version, ``FASTOPT_CAPI_VERSION`` of this build."""
+    return _TABLE.version
+
+
+def _layout():
+    """``{"sizeof": sizeof(fastopt_capi), entry: offset, ...}`` as fastopt was compiled:
+    what tests/c_api/test_capsule.py pins."""
+    layout = {"sizeof": <Py_ssize_t>sizeof(CAPI)}
+    for k, name in enumerate(_ENTRIES):
+        layout[name] = fastopt_capi_offsets[k]
+    return layout
