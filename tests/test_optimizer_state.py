@@ -1,8 +1,6 @@
-"""state_dict / load_state_dict, the thread-count API and get_include."""
+"""state_dict / load_state_dict, and the public .pxd that ships with the package."""
 import copy
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -92,27 +90,6 @@ def test_load_state_dict_casts_to_the_parameter_dtype():
     assert int(opt.state[0]["step"]) == 3 and opt.param_groups[0]["lr"] == 0.2
     opt.step([np.ones(4, np.float32)])
     assert int(opt.state[0]["step"]) == 4
-
-
-def test_num_threads_api():
-    before = fastopt.get_num_threads()
-    try:
-        fastopt.set_num_threads(3)
-        assert fastopt.get_num_threads() == 3
-        for bad in (0, -1, 1.5, "2", True):
-            with pytest.raises(ValueError):
-                fastopt.set_num_threads(bad)
-        assert fastopt.get_num_threads() == 3
-    finally:
-        fastopt.set_num_threads(before)
-
-
-@pytest.mark.skipif(not fastopt.openmp_enabled(), reason="built without OpenMP")
-def test_omp_num_threads_is_respected():
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", "import fastopt; print(fastopt.get_num_threads())"],
-                         env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "1"
 
 
 def test_the_public_pxd_ships_with_the_package():
