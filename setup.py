@@ -104,12 +104,16 @@ def extensions():
     if not sources:             # never build a package without its kernels
         raise RuntimeError("fastopt: no fastopt/**/*.pyx found in " + os.getcwd()
                            + ": the source tree is incomplete (see MANIFEST.in)")
+    # every header, for every extension: they include each other, so editing any one of them
+    # rebuilds whatever may include it (build_ext compares them with the built module)
+    headers = sorted(glob(os.path.join("src", "fastopt", "*.h")))
     for pyx in sources:
         name = os.path.splitext(pyx)[0].replace(os.sep, ".")
         exts.append(
             Extension(
                 name,
                 [pyx] + EXTRA_SOURCES.get(name, []),
+                depends=headers,
                 include_dirs=[numpy.get_include(), "src"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
             )
