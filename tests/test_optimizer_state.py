@@ -62,9 +62,13 @@ def test_load_state_dict_rejects_what_does_not_fit():
     bad = copy.deepcopy(good)
     bad["state"][1]["exp_avg"] = np.zeros(6)
     _load_error(opt, bad, ValueError, "shape")
+    bad = copy.deepcopy(good)          # saved indices 7, 8; state under 1, a position here
+    bad["param_groups"][0]["params"] = [7, 8]
+    bad["state"] = {7: good["state"][0], 8: good["state"][1], 1: {}}
+    _load_error(opt, bad, ValueError, "position of a parameter")
     bad = copy.deepcopy(good)
-    bad["state"][5] = {}
-    _load_error(opt, bad, ValueError, "unknown parameter")
+    bad["state"][5] = 1.0
+    _load_error(opt, bad, ValueError, "must be a dict")
     bad = copy.deepcopy(good)
     bad["param_groups"][0]["params"] = [0]
     _load_error(opt, bad, ValueError, "parameters")
@@ -78,6 +82,40 @@ def test_load_state_dict_rejects_what_does_not_fit():
     bad["param_groups"].append(bad["param_groups"][0])
     _load_error(opt, bad, ValueError, "param groups")
     _load_error(opt, {"state": {}}, ValueError, "keys")
+
+
+def test_state_under_an_index_no_group_lists_is_kept_and_ignored_as_torch_does():
+    """torch.optim's load_state_dict keeps state that no param group lists, as is, under
+    its own key; a step ignores it and state_dict returns it.  fastopt does the same, so
+    ``load_state_dict(state_dict())`` works whatever ``opt.state`` holds."""
+    p, ref_p = np.ones(4), np.ones(4)
+    opt, ref = fastopt.Adam([p], lr=0.1), fastopt.Adam([ref_p], lr=0.1)
+    opt.state[5] = {"note": np.arange(3.0)}
+    opt.state["tag"] = {}
+    for o in (opt, ref):
+        o.step([np.full(4, 0.5)])
+    np.testing.assert_array_equal(p, ref_p)                        # the step ignored them
+    saved = opt.state_dict()
+    assert set(saved["state"]) == {0, 5, "tag"}
+    q = np.ones(4)
+    again = fastopt.Adam([q], lr=0.1)
+    again.load_state_dict(saved)
+    assert set(again.state) == {0, 5, "tag"}
+    np.testing.assert_array_equal(again.state[5]["note"], [0.0, 1.0, 2.0])
+    assert again.state[5]["note"] is not saved["state"][5]["note"]   # a copy
+    np.copyto(q, p)
+    for o in (again, ref):
+        o.step([np.full(4, 0.25)])
+    np.testing.assert_array_equal(q, ref_p)
+    torch = pytest.importorskip("torch")
+    w = torch.ones(4, requires_grad=True)
+    topt = torch.optim.Adam([w], lr=0.1)
+    w.grad = torch.full((4,), 0.5)
+    topt.step()
+    tsaved = topt.state_dict()
+    tsaved["state"][5] = {"note": torch.arange(3.0)}
+    topt.load_state_dict(tsaved)
+    assert set(topt.state_dict()["state"]) == {0, 5}
 
 
 def test_load_state_dict_casts_to_the_parameter_dtype():
