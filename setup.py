@@ -107,12 +107,16 @@ def extensions():
                            + ": the source tree is incomplete (see MANIFEST.in)")
     # the code repeated per algorithm, generated from the algorithm table (before cythonize)
     runpy.run_path(os.path.join("fastopt", "_kernels", "_generate.py"))["generate"](os.getcwd())
+    # every header, for every extension: they include each other, so editing any one of them
+    # rebuilds whatever may include it (build_ext compares them with the built module)
+    headers = sorted(glob(os.path.join("src", "fastopt", "*.h")))
     for pyx in sources:
         name = os.path.splitext(pyx)[0].replace(os.sep, ".")
         exts.append(
             Extension(
                 name,
                 [pyx] + EXTRA_SOURCES.get(name, []),
+                depends=headers,
                 include_dirs=[numpy.get_include(), "src"],
                 define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_9_API_VERSION")],
             )

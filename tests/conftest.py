@@ -5,7 +5,7 @@ with OpenBLAS's default of one thread per core its idle threads spin, and on a s
 busy machine one L-BFGS-B run on a 2-variable problem takes 0.9 s instead of 0.02 s.  One
 BLAS thread changes no result that the tests compare (counts and iterates are the same) and
 keeps the suite fast.  It must be set before NumPy and SciPy load OpenBLAS, hence here.
-fastopt's own threads (OpenMP) are not affected.
+fastopt's own threads (its pool, src/fastopt/pool.c) are not affected.
 """
 import os
 

@@ -1,5 +1,7 @@
 """Kernels vs the NumPy reference: every algorithm and option combination, both dtypes, sizes
-around SIMD widths and the OpenMP threshold, 1 and 2 threads (bit-identical), 60 steps."""
+around SIMD widths and beyond the threading threshold, 1 and 2 threads (bit-identical), 60
+steps.  Empty arrays: in every combination's many-array group, and a group of only empty
+arrays once per algorithm (no option can change a step that has no element)."""
 import numpy as np
 import pytest
 
@@ -8,9 +10,10 @@ from fastopt import functional
 from fastopt._kernels import driver
 from first_order_cases import (
     ALGORITHMS, ALL_CASES, ReferenceOptimizer, assert_close, case_id, gradient, gradient_pool,
+    option_combinations,
 )
 
-SIZES = [0, 1, 7, 31, 1000, 100003]
+SIZES = [1, 7, 31, 1000, 100003]
 STEPS = 60
 
 
@@ -90,6 +93,22 @@ def test_many_arrays_one_step(name, kw, dtype, threads, small_parallel_min):
             np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_a_group_of_only_empty_arrays_steps_and_keeps_empty_state_of_its_dtype(dtype):
+    for name in ALGORITHMS:
+        kw = option_combinations(name)[-1]          # the one with the most options on
+        params = [np.zeros(0, dtype), np.zeros((2, 0), dtype)]
+        opt = ALGORITHMS[name][0](params, **kw)
+        for t in range(1, 4):
+            opt.step([np.zeros(0, dtype), np.zeros((2, 0), dtype)])
+        for i, p in enumerate(params):
+            st = opt.state[i]
+            assert name == "sgd" or int(st["step"]) == 3, name     # SGD keeps no count
+            arrays = {k: v for k, v in st.items() if k in ALGORITHMS[name][2]}
+            assert arrays and all(v.shape == p.shape and v.dtype == dtype
+                                  for v in arrays.values()), (name, st)
+
+
 # (algorithm, an option setting that cannot change the result, the setting it equals)
 NO_EFFECT = [("sgd", dict(momentum=0.0, dampening=0.2), dict(momentum=0.0)),
              ("sgd", dict(momentum=0.0, dampening=0.2, weight_decay=0.01),
@@ -119,7 +138,7 @@ def test_options_without_effect_give_bit_identical_steps(name, kw, same, maximiz
 @pytest.mark.parametrize("name", list(ALGORITHMS))
 def test_functional_matches_reference(name, dtype):
     """fastopt.functional.<name>_ and fastopt.reference.<name>_ take the same arguments."""
-    from first_order_cases import option_combinations, reference_kwargs
+    from first_order_cases import reference_kwargs
 
     fn = getattr(functional, f"{name}_")
     ref_fn = ALGORITHMS[name][1]

@@ -1,9 +1,7 @@
-"""state_dict / load_state_dict, the thread-count API and get_include."""
+"""state_dict / load_state_dict, and the public .pxd that ships with the package."""
 import copy
 import os
 import re
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -65,9 +63,13 @@ def test_load_state_dict_rejects_what_does_not_fit():
     bad = copy.deepcopy(good)
     bad["state"][1]["exp_avg"] = np.zeros(6)
     _load_error(opt, bad, ValueError, "shape")
+    bad = copy.deepcopy(good)          # saved indices 7, 8; state under 1, a position here
+    bad["param_groups"][0]["params"] = [7, 8]
+    bad["state"] = {7: good["state"][0], 8: good["state"][1], 1: {}}
+    _load_error(opt, bad, ValueError, "position of a parameter")
     bad = copy.deepcopy(good)
-    bad["state"][5] = {}
-    _load_error(opt, bad, ValueError, "unknown parameter")
+    bad["state"][5] = 1.0
+    _load_error(opt, bad, ValueError, "must be a dict")
     bad = copy.deepcopy(good)
     bad["param_groups"][0]["params"] = [0]
     _load_error(opt, bad, ValueError, "parameters")
@@ -83,6 +85,40 @@ def test_load_state_dict_rejects_what_does_not_fit():
     _load_error(opt, {"state": {}}, ValueError, "keys")
 
 
+def test_state_under_an_index_no_group_lists_is_kept_and_ignored_as_torch_does():
+    """torch.optim's load_state_dict keeps state that no param group lists, as is, under
+    its own key; a step ignores it and state_dict returns it.  fastopt does the same, so
+    ``load_state_dict(state_dict())`` works whatever ``opt.state`` holds."""
+    p, ref_p = np.ones(4), np.ones(4)
+    opt, ref = fastopt.Adam([p], lr=0.1), fastopt.Adam([ref_p], lr=0.1)
+    opt.state[5] = {"note": np.arange(3.0)}
+    opt.state["tag"] = {}
+    for o in (opt, ref):
+        o.step([np.full(4, 0.5)])
+    np.testing.assert_array_equal(p, ref_p)                        # the step ignored them
+    saved = opt.state_dict()
+    assert set(saved["state"]) == {0, 5, "tag"}
+    q = np.ones(4)
+    again = fastopt.Adam([q], lr=0.1)
+    again.load_state_dict(saved)
+    assert set(again.state) == {0, 5, "tag"}
+    np.testing.assert_array_equal(again.state[5]["note"], [0.0, 1.0, 2.0])
+    assert again.state[5]["note"] is not saved["state"][5]["note"]   # a copy
+    np.copyto(q, p)
+    for o in (again, ref):
+        o.step([np.full(4, 0.25)])
+    np.testing.assert_array_equal(q, ref_p)
+    torch = pytest.importorskip("torch")
+    w = torch.ones(4, requires_grad=True)
+    topt = torch.optim.Adam([w], lr=0.1)
+    w.grad = torch.full((4,), 0.5)
+    topt.step()
+    tsaved = topt.state_dict()
+    tsaved["state"][5] = {"note": torch.arange(3.0)}
+    topt.load_state_dict(tsaved)
+    assert set(topt.state_dict()["state"]) == {0, 5}
+
+
 def test_load_state_dict_casts_to_the_parameter_dtype():
     p = np.ones(4, np.float32)
     opt = fastopt.Adam([p], lr=0.1)
@@ -93,27 +129,6 @@ def test_load_state_dict_casts_to_the_parameter_dtype():
     assert int(opt.state[0]["step"]) == 3 and opt.param_groups[0]["lr"] == 0.2
     opt.step([np.ones(4, np.float32)])
     assert int(opt.state[0]["step"]) == 4
-
-
-def test_num_threads_api():
-    before = fastopt.get_num_threads()
-    try:
-        fastopt.set_num_threads(3)
-        assert fastopt.get_num_threads() == 3
-        for bad in (0, -1, 1.5, "2", True):
-            with pytest.raises(ValueError):
-                fastopt.set_num_threads(bad)
-        assert fastopt.get_num_threads() == 3
-    finally:
-        fastopt.set_num_threads(before)
-
-
-@pytest.mark.skipif(not fastopt.openmp_enabled(), reason="built without OpenMP")
-def test_omp_num_threads_is_respected():
-    env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    out = subprocess.run([sys.executable, "-c", "import fastopt; print(fastopt.get_num_threads())"],
-                         env=env, capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "1"
 
 
 def test_the_public_pxd_ships_with_the_package():

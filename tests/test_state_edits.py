@@ -57,7 +57,7 @@ def test_mu_product_edited_in_place_to_an_invalid_value_is_rejected(value):
         np.testing.assert_array_equal(opt.state[0][k], snap[1][k])
 
 
-@pytest.mark.parametrize("value", [-1, 2**62])
+@pytest.mark.parametrize("value", [-1, 2**62, 2**63 - 1])
 def test_a_step_counter_edited_in_place_out_of_range_is_rejected(value):
     opt, p = _stepped()
     snap = _snapshot(opt, p)

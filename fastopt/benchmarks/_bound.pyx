@@ -7,10 +7,10 @@ from a gradient, and nothing else.  Its time is the time the machine needs to mo
 bytes: the bound an optimizer kernel with that access pattern can approach but not beat.
 
 The work is split across threads by the parallel driver of the first-order steps
-(``fastopt/_kernels/driver.pxd``): the arrays are laid end to end as one index space, each of
-the ``fastopt.get_num_threads()`` threads takes one contiguous share (a multiple of 16
-elements) in one parallel region, and a call stays on one thread below ``PARALLEL_MIN``
-elements per thread.
+(``fastopt/_kernels/driver.pxd``): the arrays are laid end to end as one index space, cut
+into the driver's fixed chunks that the calling thread and the awake workers of fastopt's
+thread pool claim, on at most ``fastopt.get_num_threads()`` threads and one thread per
+``PARALLEL_MIN`` elements.
 
 Example::
 

@@ -194,7 +194,14 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restore a :meth:`state_dict`.  It must fit these parameters (same group sizes,
         shapes and state names); anything that does not fit raises ValueError/TypeError and
-        leaves the optimizer unchanged.  The arrays are copied, in the parameters' dtypes."""
+        leaves the optimizer unchanged.  The arrays are copied, in the parameters' dtypes.
+
+        The saved param groups map the saved indices to these parameters by position, as in
+        torch.optim.  State under an index that no saved group lists is kept as is (a deep
+        copy) under that index, as torch.optim keeps it: a step ignores it and
+        :meth:`state_dict` returns it, so ``opt.load_state_dict(opt.state_dict())`` always
+        works.  Such an index must not be the position of one of these parameters (it would
+        become that parameter's state): ValueError."""
         with self._exclusive():
             self._load_state_dict(state_dict)
 
@@ -227,14 +234,21 @@ class Optimizer:
             check_hyperparameters(self._algo, new)
             new_groups.append(new)
             params += [(index, p) for index, p in zip(saved["params"], group["params"])]
-        new_state = {}
+        new_state, unlisted = {}, {}
         by_index = dict(params)
         if len(by_index) != len(params):
             raise ValueError("state_dict's param groups list a parameter index twice")
         for index, saved in state.items():
-            if index not in by_index:
-                raise ValueError(f"state_dict has state for unknown parameter {index!r}")
-            new_state[index] = self._load_param_state(index, saved, by_index[index])
+            if index in by_index:
+                new_state[index] = self._load_param_state(index, saved, by_index[index])
+                continue
+            if index in range(len(params)):
+                raise ValueError(f"state_dict has state under index {index!r}, which no param "
+                                 f"group lists; here {index!r} is the position of a parameter, "
+                                 f"so it would become that parameter's state")
+            if not isinstance(saved, dict):
+                raise ValueError(f"state of index {index!r} must be a dict")
+            unlisted[index] = copy.deepcopy(saved)
         # every check passed: commit
         order = [index for index, _ in params]
         for group, new in zip(self.param_groups, new_groups):
@@ -243,6 +257,7 @@ class Optimizer:
         for position, index in enumerate(order):
             if index in new_state:
                 self.state[position] = new_state[index]
+        self.state.update(unlisted)
         self._plan.invalidate()
 
     def _load_param_state(self, index, saved, param):
