@@ -22,6 +22,7 @@ array([-0.1, -0.1, -0.1], dtype=float32)
 import os
 
 from fastopt import clip, functional, problems, reference, schedules, train
+from fastopt.noise import GradientNoise
 from fastopt._kernels.threads import get_num_threads, openmp_enabled, set_num_threads
 from fastopt.optim import (
     SGD, Adadelta, Adagrad, Adam, Adamax, AdamW, AMSGrad, NAdam, Optimizer, RMSprop,
@@ -38,7 +39,7 @@ _threadpoolctl.register()
 __all__ = ["SGD", "Adadelta", "Adagrad", "Adam", "Adamax", "AdamW", "AMSGrad", "NAdam",
            "Optimizer", "RMSprop", "functional", "reference", "get_include", "get_num_threads",
            "set_num_threads", "openmp_enabled", "minimize", "OptimizeResult", "problems",
-           "schedules", "clip", "train"]
+           "schedules", "clip", "train", "GradientNoise"]
 
 
 def get_include():

@@ -63,8 +63,9 @@ def global_norm(grads, norm_type=2.0):
     floating dtypes and non-contiguous arrays are read through a contiguous copy; ``None``
     entries are skipped).  ``norm_type``: ``p > 0`` for ``(sum |g|^p)^(1/p)`` (2 by default),
     or ``math.inf`` for the largest ``|g|``.  The sum runs in float64 over fixed chunks in a
-    fixed order (see :mod:`fastopt._clip`), so it is reproducible bit for bit whatever the
-    thread count; a NaN anywhere gives NaN.
+    fixed order (see :mod:`fastopt._clip`): the chunks' partial sums run on fastopt's thread
+    pool with the GIL released, and are added in chunk order, so the result is the same bit
+    for bit whatever the thread count; a NaN anywhere gives NaN.
 
     >>> import numpy as np
     >>> global_norm([np.array([3.0]), np.array([[4.0]], dtype=np.float32)])
@@ -116,7 +117,8 @@ def clip_grad_norm(grads, max_norm, norm_type=2.0, *, error_if_nonfinite=False):
     return norm, clip_factor(norm, max_norm)
 
 
-def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinite=False):
+def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinite=False,
+                 noise=None):
     r"""One optimizer step with the gradients clipped to a total norm of ``max_norm``;
     returns the norm before clipping.
 
@@ -124,7 +126,10 @@ def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinit
     (``optimizer.step(grads, grad_scale=factor)``: the same result as stepping with
     ``g * g.dtype.type(factor)``); when no clipping is needed (factor 1) it is a plain
     ``optimizer.step(grads)``.  ``optimizer``: any fastopt optimizer, or one with schedules
-    (:func:`fastopt.schedules.attach`).  The gradients are not written.
+    (:func:`fastopt.schedules.attach`).  ``noise``: a :class:`fastopt.GradientNoise` added
+    to the clipped gradients in the same pass (``optimizer.step(grads, grad_scale=factor,
+    noise=noise)``: clipping scales the gradient, not the noise).  The gradients are not
+    written.
 
     Example::
 
@@ -139,10 +144,11 @@ def step_clipped(optimizer, grads, max_norm, norm_type=2.0, *, error_if_nonfinit
     grads = _grad_list(grads)
     norm, factor = clip_grad_norm(grads, max_norm, norm_type,
                                   error_if_nonfinite=error_if_nonfinite)
+    kw = {} if noise is None else {"noise": noise}
     if factor == 1.0:
-        optimizer.step(grads)
+        optimizer.step(grads, **kw)
     else:
-        optimizer.step(grads, grad_scale=factor)
+        optimizer.step(grads, grad_scale=factor, **kw)
     return norm
 
 

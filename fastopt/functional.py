@@ -7,7 +7,10 @@ multithreaded pass over all arrays, and returns None (``nadam_`` returns the new
 the 1-based number of this step, used by the bias corrections (and, for SGD, ``step == 1``
 starts the momentum buffers from the gradients).  ``grad_scale`` (default 1) multiplies
 every gradient inside the update without writing it (the step equals one on
-``g * g.dtype.type(grad_scale)``, bit for bit).  The update rules are those of the classes
+``g * g.dtype.type(grad_scale)``, bit for bit).  ``noise``, a :class:`fastopt.GradientNoise`,
+adds annealed Gaussian noise to every (scaled) gradient inside the update and advances the
+noise's own counter (:mod:`fastopt.noise`; a parameter's position is its index in
+``params``).  The update rules are those of the classes
 in :mod:`fastopt.optim`; :mod:`fastopt.reference` has a plain NumPy implementation of each
 function with the same signature.
 
@@ -38,13 +41,15 @@ def _list(arrays):
     return list(arrays)
 
 
-def _run(name, hyper, step, params, grads, *states, mu_product=1.0, grad_scale=1.0):
+def _run(name, hyper, step, params, grads, *states, mu_product=1.0, grad_scale=1.0,
+         noise=None):
     return functional_step(ALGORITHMS[name], hyper, step, _list(params), _list(grads),
-                           tuple(_list(s) for s in states), mu_product, grad_scale)
+                           tuple(_list(s) for s in states), mu_product, grad_scale, noise)
 
 
 def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
-         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, grad_scale=1.0):
+         dampening=0.0, weight_decay=0.0, nesterov=False, maximize=False, grad_scale=1.0,
+         noise=None):
     """One SGD step (the update rule of :class:`fastopt.SGD`) on explicit arrays.
 
     ``momentum_buffers`` (needed when momentum != 0) are overwritten with the gradients at
@@ -62,11 +67,12 @@ def sgd_(params, grads, momentum_buffers=None, *, step, lr=1e-3, momentum=0.0,
     """
     hyper = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                  nesterov=nesterov, maximize=maximize)
-    return _run("sgd", hyper, step, params, grads, momentum_buffers, grad_scale=grad_scale)
+    return _run("sgd", hyper, step, params, grads, momentum_buffers, grad_scale=grad_scale,
+                noise=noise)
 
 
 def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_decay=0.0,
-             eps=1e-10, maximize=False, grad_scale=1.0):
+             eps=1e-10, maximize=False, grad_scale=1.0, noise=None):
     """One Adagrad step (the update rule of :class:`fastopt.Adagrad`) on explicit arrays.
 
     ``state_sums`` start at the initial accumulator value (0 in PyTorch's default).
@@ -82,11 +88,12 @@ def adagrad_(params, grads, state_sums, *, step, lr=1e-2, lr_decay=0.0, weight_d
     """
     hyper = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                  initial_accumulator_value=0.0, maximize=maximize)
-    return _run("adagrad", hyper, step, params, grads, state_sums, grad_scale=grad_scale)
+    return _run("adagrad", hyper, step, params, grads, state_sums, grad_scale=grad_scale,
+                noise=noise)
 
 
 def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, eps=1e-6,
-              weight_decay=0.0, maximize=False, grad_scale=1.0):
+              weight_decay=0.0, maximize=False, grad_scale=1.0, noise=None):
     """One Adadelta step (the update rule of :class:`fastopt.Adadelta`) on explicit arrays.
 
     Example::
@@ -100,12 +107,12 @@ def adadelta_(params, grads, square_avgs, acc_deltas, *, step, lr=1.0, rho=0.9, 
     """
     hyper = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
     return _run("adadelta", hyper, step, params, grads, square_avgs, acc_deltas,
-                grad_scale=grad_scale)
+                grad_scale=grad_scale, noise=noise)
 
 
 def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, *, step,
              lr=1e-2, alpha=0.99, eps=1e-8, weight_decay=0.0, momentum=0.0, centered=False,
-             maximize=False, grad_scale=1.0):
+             maximize=False, grad_scale=1.0, noise=None):
     """One RMSprop step (the update rule of :class:`fastopt.RMSprop`) on explicit arrays.
 
     ``momentum_buffers`` are needed when momentum > 0, ``grad_avgs`` when centered.
@@ -122,12 +129,12 @@ def rmsprop_(params, grads, square_avgs, momentum_buffers=None, grad_avgs=None, 
     hyper = dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                  centered=centered, maximize=maximize)
     return _run("rmsprop", hyper, step, params, grads, square_avgs, momentum_buffers, grad_avgs,
-                grad_scale=grad_scale)
+                grad_scale=grad_scale, noise=noise)
 
 
 def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, lr=1e-3,
           beta1=0.9, beta2=0.999, eps=1e-8, weight_decay=0.0, amsgrad=False, maximize=False,
-          decoupled_weight_decay=False, grad_scale=1.0):
+          decoupled_weight_decay=False, grad_scale=1.0, noise=None):
     """One Adam step (the update rule of :class:`fastopt.Adam`; AdamW with
     ``decoupled_weight_decay=True``) on explicit arrays.
 
@@ -148,11 +155,11 @@ def adam_(params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs=None, *, step, l
                  amsgrad=amsgrad, maximize=maximize,
                  decoupled_weight_decay=decoupled_weight_decay)
     return _run("adam", hyper, step, params, grads, exp_avgs, exp_avg_sqs, max_exp_avg_sqs,
-                grad_scale=grad_scale)
+                grad_scale=grad_scale, noise=noise)
 
 
 def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta2=0.999,
-            eps=1e-8, weight_decay=0.0, maximize=False, grad_scale=1.0):
+            eps=1e-8, weight_decay=0.0, maximize=False, grad_scale=1.0, noise=None):
     """One Adamax step (the update rule of :class:`fastopt.Adamax`) on explicit arrays.
 
     Example::
@@ -166,12 +173,13 @@ def adamax_(params, grads, exp_avgs, exp_infs, *, step, lr=2e-3, beta1=0.9, beta
     """
     hyper = dict(lr=lr, betas=(beta1, beta2), eps=eps, weight_decay=weight_decay,
                  maximize=maximize)
-    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs, grad_scale=grad_scale)
+    return _run("adamax", hyper, step, params, grads, exp_avgs, exp_infs, grad_scale=grad_scale,
+                noise=noise)
 
 
 def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-3, beta1=0.9,
            beta2=0.999, eps=1e-8, weight_decay=0.0, momentum_decay=4e-3,
-           decoupled_weight_decay=False, maximize=False, grad_scale=1.0):
+           decoupled_weight_decay=False, maximize=False, grad_scale=1.0, noise=None):
     """One NAdam step (the update rule of :class:`fastopt.NAdam`) on explicit arrays.
 
     ``mu_product`` is the product of the momentum schedule before this step (1.0 at step 1);
@@ -192,4 +200,4 @@ def nadam_(params, grads, exp_avgs, exp_avg_sqs, *, step, mu_product=1.0, lr=2e-
                  momentum_decay=momentum_decay, decoupled_weight_decay=decoupled_weight_decay,
                  maximize=maximize)
     return _run("nadam", hyper, step, params, grads, exp_avgs, exp_avg_sqs,
-                mu_product=mu_product, grad_scale=grad_scale)
+                mu_product=mu_product, grad_scale=grad_scale, noise=noise)

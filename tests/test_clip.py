@@ -248,3 +248,59 @@ def test_step_clipped_passes_through_a_scheduled_optimizer():
         o2.step([x * x.dtype.type(factor) for x in g])
     for a, b in zip(p1, p2):
         np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("p", [2.0, 1.0, 3.0, math.inf])
+def test_global_norm_on_the_pool_is_bit_identical_for_1_2_3_threads_and_the_serial_order(p):
+    # many arrays, some empty or shorter than a chunk, mixed dtypes: chunks of several arrays
+    # fall in one task of the pool, and tasks cut arrays in the middle
+    sizes = [100_003, 0, 1, 4097, 3, 70_000, 4096, 5, 33_000]
+    dtypes = [np.float32, np.float64] * 5
+    grads = random_grads(sizes, dtypes, seed=3)
+    before = fastopt.get_num_threads()
+    old_min = _clip._set_parallel_min(1)      # every size runs in parallel
+    try:
+        norms = []
+        for k in (1, 2, 3):
+            fastopt.set_num_threads(k)
+            norms.append(clip.global_norm(grads, p))
+    finally:
+        fastopt.set_num_threads(before)
+        _clip._set_parallel_min(old_min)
+    assert norms[0] == norms[1] == norms[2]
+    if p != math.inf:
+        assert norms[0] == reference_norm(grads, p)
+    else:
+        assert norms[0] == max(np.abs(g).max() for g in grads if g.size)
+
+
+def test_global_norm_releases_the_gil():
+    import sys
+    import threading
+    import time
+    grads = [np.ones(16_000_000, dtype=np.float32)]
+    ticks, calls = [], []
+    started, done = threading.Event(), threading.Event()
+
+    def count():                  # runs only while the main thread has released the GIL
+        started.set()
+        while not done.is_set():
+            ticks.append(time.perf_counter())
+            time.sleep(0)         # (gives the GIL back)
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)  # the main thread is never made to give the GIL away
+    t = threading.Thread(target=count)
+    t.start()
+    try:
+        started.wait()
+        for _ in range(10):
+            t0 = time.perf_counter()
+            clip.global_norm(grads)
+            calls.append((t0, time.perf_counter()))
+    finally:
+        done.set()
+        sys.setswitchinterval(interval)
+        t.join()
+    ticks = np.array(ticks)
+    assert any(((ticks > a) & (ticks < b)).any() for a, b in calls)

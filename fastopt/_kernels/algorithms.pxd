@@ -3,6 +3,7 @@
 cimport numpy as cnp
 
 from fastopt._kernels._coef cimport fo_coef
+from fastopt._kernels.noise cimport fo_noise_spec
 from fastopt._kernels.first_order cimport (
     AdadeltaHyper, AdagradHyper, AdamaxHyper, AdamHyper, NAdamHyper, RMSpropHyper, SGDHyper,
 )
@@ -43,3 +44,8 @@ cdef str step_range_message(str what, object value, long long low)
 # Runs items[0:n_items] (item i covers joint indices [starts[i], starts[i + 1])).
 cdef void run_items(const Item* items, const Py_ssize_t* starts, Py_ssize_t n_items, int algo,
                     int n_threads) noexcept nogil
+# The same with Gaussian gradient noise (src/fastopt/noise.h) added to every gradient inside
+# the pass: the kernels read T(s) g + T(sigma z) (noise.scale s; the items' coefficients
+# must not scale the gradient then).  noise == NULL: run_items.
+cdef void run_items_noise(const Item* items, const Py_ssize_t* starts, Py_ssize_t n_items,
+                          int algo, int n_threads, const fo_noise_spec* noise) noexcept nogil

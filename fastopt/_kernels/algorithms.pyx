@@ -18,6 +18,8 @@ from fastopt._kernels._coef cimport (
     fo_sgd_f32, fo_sgd_f64, nadam_coef, nadam_mu, rmsprop_coef, sgd_coef,
 )
 from fastopt._kernels.driver cimport Work, run_work
+from fastopt._kernels.noise cimport FO_NOISE_BLOCK, fo_noise_add_f32, fo_noise_add_f64
+from libc.stdint cimport uint32_t
 
 _TABLE = (  # name, state arrays (kernel order), scalar state; row k is algorithm id k
     ("sgd", ("momentum_buffer",), ()),
@@ -260,6 +262,7 @@ def state_scalar(value, str name, str what):
 cdef struct _Job:
     const Item* items
     int algo
+    const fo_noise_spec* noise  # NULL: no gradient noise
 
 
 cdef inline char* _offset(char* base, Py_ssize_t nbytes) noexcept nogil:
@@ -271,7 +274,9 @@ cdef void _run_piece(const void* job, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) 
     cdef const Item* it = &(<const _Job*>job).items[i]
     cdef int algo = (<const _Job*>job).algo
     cdef Py_ssize_t o = a * it.itemsize
-    if it.itemsize == 4:
+    if (<const _Job*>job).noise != NULL:
+        _run_noisy_piece(<const _Job*>job, it, a, b)
+    elif it.itemsize == 4:
         KERNELS_F32[algo](b - a, <float*>(it.p + o), <const float*>(it.g + o),
                           <float*>_offset(it.s[0], o), <float*>_offset(it.s[1], o),
                           <float*>_offset(it.s[2], o), it.coef)
@@ -281,12 +286,43 @@ cdef void _run_piece(const void* job, Py_ssize_t i, Py_ssize_t a, Py_ssize_t b) 
                           <double*>_offset(it.s[2], o), it.coef)
 
 
+cdef void _run_noisy_piece(const _Job* job, const Item* it, Py_ssize_t a,
+                           Py_ssize_t b) noexcept nogil:
+    """Elements [a, b) of item ``it`` with noise, in blocks of 4 KiB: the noisy gradient of
+    a block goes to a stack buffer, which the kernel reads as the gradient (the noise of an
+    element depends only on its index, so the blocks' cuts do not matter)."""
+    cdef double buf[FO_NOISE_BLOCK]
+    cdef Py_ssize_t nb = FO_NOISE_BLOCK * sizeof(double) // it.itemsize, j = a, m, o
+    cdef uint32_t param = <uint32_t>it.param
+    cdef int algo = job.algo
+    while j < b:
+        m = min(nb, b - j)
+        o = j * it.itemsize
+        if it.itemsize == 4:
+            fo_noise_add_f32(job.noise, param, j, m, <const float*>(it.g + o), <float*>buf)
+            KERNELS_F32[algo](m, <float*>(it.p + o), <const float*>buf,
+                              <float*>_offset(it.s[0], o), <float*>_offset(it.s[1], o),
+                              <float*>_offset(it.s[2], o), it.coef)
+        else:
+            fo_noise_add_f64(job.noise, param, j, m, <const double*>(it.g + o), buf)
+            KERNELS_F64[algo](m, <double*>(it.p + o), <const double*>buf,
+                              <double*>_offset(it.s[0], o), <double*>_offset(it.s[1], o),
+                              <double*>_offset(it.s[2], o), it.coef)
+        j += m
+
+
 cdef void run_items(const Item* items, const Py_ssize_t* starts, Py_ssize_t n_items, int algo,
                     int n_threads) noexcept nogil:
+    run_items_noise(items, starts, n_items, algo, n_threads, NULL)
+
+
+cdef void run_items_noise(const Item* items, const Py_ssize_t* starts, Py_ssize_t n_items,
+                          int algo, int n_threads, const fo_noise_spec* noise) noexcept nogil:
     cdef _Job job
     cdef Work work
     job.items = items
     job.algo = algo
+    job.noise = noise
     work.starts = starts
     work.n_items = n_items
     work.run_piece = _run_piece

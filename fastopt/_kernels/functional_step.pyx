@@ -7,24 +7,27 @@ from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport (
     NADAM, Hyper, Item, make_coef, needed_state, next_mu_product, read_grad_scale, read_hyper,
-    run_items, scale_gradients,
+    run_items_noise, scale_gradients,
 )
 from fastopt._kernels.algorithms import STATE_ARRAYS, check_step
 from fastopt._kernels.checks cimport WrittenSpans, check_like, is_float_array, same_layout
 from fastopt._kernels.checks import check_param
+from fastopt._kernels.noise cimport fo_noise_spec, read_noise
 from fastopt._kernels.threads cimport num_threads
 
 cnp.import_array()
 
 
 def functional_step(int algo, dict hyper, object step, params, grads, states,
-                    double mu_product=1.0, grad_scale=1.0):
+                    double mu_product=1.0, grad_scale=1.0, noise=None):
     """One step of ``algo`` on explicit arrays.
 
     ``params``, ``grads`` and each entry of ``states`` (one per STATE_ARRAYS name, None when
     unused) are equal-length lists.  ``step`` >= 1 is the step number used by the bias
     corrections; every gradient is multiplied by ``grad_scale`` inside the update (not
-    written).  Returns NAdam's schedule product after the step (None for the others).
+    written); ``noise``, a :class:`fastopt.GradientNoise`, adds its noise for its counter t
+    (parameter position: the index in ``params``) to every scaled gradient inside the
+    update and advances t.  Returns NAdam's schedule product after the step (None for the others).
     """
     cdef Hyper h
     cdef Py_ssize_t n = len(params), i, k, total = 0, n_items = 0
@@ -32,6 +35,7 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
     cdef long long t
     cdef double scale
     cdef fo_coef coef
+    cdef fo_noise_spec noise_spec
     cdef cnp.ndarray p
     cdef Item* items
     cdef Py_ssize_t* starts
@@ -40,6 +44,7 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
     read_hyper(algo, hyper, &h)
     t = check_step(step, "step", 1)
     scale = read_grad_scale(grad_scale)
+    counter = None if noise is None else read_noise(noise, scale, &noise_spec, n)
     needed = needed_state(algo, &h)
     names = STATE_ARRAYS[algo]
     if len(grads) != n:
@@ -75,7 +80,7 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
     label = lambda k: f"{labels[k][0]} {labels[k][1]}"
     apart.build(written, label)
     coef = make_coef(algo, &h, t, t == 1, mu_product)
-    if scale != 1.0:
+    if scale != 1.0 and counter is None:  # (with noise, the noise block scales)
         scale_gradients(algo, &coef, scale)
     items = <Item*>PyMem_Malloc(max(n, 1) * sizeof(Item))
     starts = <Py_ssize_t*>PyMem_Malloc((n + 1) * sizeof(Py_ssize_t))
@@ -103,8 +108,14 @@ def functional_step(int algo, dict hyper, object step, params, grads, states,
         if i >= 0:
             raise ValueError(f"gradient {items[i].param} shares memory with {label(k)}, "
                              f"an array the step writes")
-        with nogil:
-            run_items(items, starts, n_items, algo, num_threads())
+        if counter is None:
+            with nogil:
+                run_items_noise(items, starts, n_items, algo, num_threads(), NULL)
+        else:
+            (<long long*>cnp.PyArray_DATA(<cnp.ndarray>counter))[0] = \
+                <long long>noise_spec.step + 1
+            with nogil:
+                run_items_noise(items, starts, n_items, algo, num_threads(), &noise_spec)
     finally:
         PyMem_Free(items)
         PyMem_Free(starts)

@@ -8,9 +8,9 @@ A step has four phases, each run for every group before the next:
    ``__float__``, a state entry's ``__array__``).
 2. ``check_unchanged``: that user code did not change ``opt.state`` meanwhile.
 3. ``sync``: create the state this step needs (only MemoryError can stop it).
-4. ``run``: advance the step counters and run the kernels of all groups in one
-   GIL-released call, so that a step is all groups or none (no signal can land between
-   groups).
+4. ``run``: advance the step counters (and a gradient noise's) and run the kernels of all
+   groups in one GIL-released call, so that a step is all groups or none (no signal can
+   land between groups).
 
 The plan holds preallocated C buffers so that a step allocates nothing, and pointers into
 the state arrays between steps, with references to what it points into (``held``): no
@@ -27,11 +27,13 @@ from cpython.mem cimport PyMem_Free, PyMem_Realloc
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport (
     ADAGRAD, SGD, STEP_MAX, Hyper, Item, make_coef, needed_state, next_mu_product,
-    read_grad_scale, read_hyper, read_nonneg, run_items, scale_gradients, step_range_message,
+    read_grad_scale, read_hyper, read_nonneg, run_items_noise, scale_gradients,
+    step_range_message,
 )
 from fastopt._kernels.algorithms import STATE_ARRAYS, STATE_SCALARS, state_scalar
 from fastopt._kernels.checks cimport WrittenSpans, check_like, grad_or_none, same_layout
 from fastopt._kernels.checks import check_param
+from fastopt._kernels.noise cimport fo_noise_spec, read_noise
 from fastopt._kernels.threads cimport num_threads
 from fastopt.optim.state import ParamState
 
@@ -75,6 +77,8 @@ cdef class StepPlan:
     cdef object state
     cdef tuple keys            # the hyperparameter names every group holds
     cdef double grad_scale     # of the prepared step
+    cdef fo_noise_spec noise   # its gradient noise, if noise_counter is not None
+    cdef object noise_counter  # the GradientNoise's counter (0-d int64 array), or None
     cdef list groups           # the param group dicts
     cdef Group* info
     cdef Py_ssize_t n_groups, n_params
@@ -175,15 +179,17 @@ cdef class StepPlan:
         self.prepared = False
         self.stale = True
 
-    def step(self, groups, tuple grads, grad_scale=1.0):
+    def step(self, groups, tuple grads, grad_scale=1.0, noise=None):
         """One step of every group.  ``groups``: the optimizer's ``param_groups``, read
         now (a group dict or the list may have been replaced since the last step);
         ``grads``: one gradient (or None: skip the parameter) per parameter, in the order
         of the parameters across groups; ``grad_scale``: a factor applied to every gradient
-        inside the update (the gradients are not written)."""
+        inside the update (the gradients are not written); ``noise``: a
+        :class:`fastopt.GradientNoise` whose noise is added to every (scaled) gradient
+        inside the update, and whose counter the step advances."""
         self.enter()
         try:
-            self._prepare(groups, grads, read_grad_scale(grad_scale))
+            self._prepare(groups, grads, read_grad_scale(grad_scale), noise)
             self._check_unchanged()
             self._sync()
             self._run()
@@ -192,7 +198,7 @@ cdef class StepPlan:
 
     # ------------------------------------------------------------------------- phases
 
-    cdef _prepare(self, object groups, tuple grads, double grad_scale):
+    cdef _prepare(self, object groups, tuple grads, double grad_scale, object noise):
         cdef Py_ssize_t gi, i, k, j, n_items = 0, total = 0, size
         cdef int needed
         cdef Group* G
@@ -202,6 +208,9 @@ cdef class StepPlan:
         cdef list params
         self.prepared = False
         self.grad_scale = grad_scale
+        self.noise_counter = None
+        if noise is not None:
+            self.noise_counter = read_noise(noise, grad_scale, &self.noise, self.n_params)
         if len(groups) != self.n_groups:
             raise ValueError(f"param_groups holds {len(groups)} groups but the optimizer has "
                              f"{self.n_groups}; use add_param_group to add one")
@@ -324,7 +333,7 @@ cdef class StepPlan:
             if (n_coefs == 0 or s.group != prev_group or step != prev_step or
                     s.fresh != prev_fresh or mu != prev_mu):
                 self.coefs[n_coefs] = make_coef(self.algo, &G.hyper, step, s.fresh, mu)
-                if self.grad_scale != 1.0:
+                if self.grad_scale != 1.0 and self.noise_counter is None:  # (noise: scales)
                     scale_gradients(self.algo, &self.coefs[n_coefs], self.grad_scale)
                 n_coefs += 1
                 prev_group, prev_step, prev_fresh, prev_mu = s.group, step, s.fresh, mu
@@ -332,8 +341,17 @@ cdef class StepPlan:
             s.fresh = False
             if s.mu_product != NULL:
                 s.mu_product[0] = next_mu_product(self.algo, &G.hyper, step, mu)
-        with nogil:
-            run_items(self.items, self.starts, self.n_items, self.algo, num_threads())
+        if self.noise_counter is None:
+            with nogil:
+                run_items_noise(self.items, self.starts, self.n_items, self.algo,
+                                num_threads(), NULL)
+        else:
+            (<long long*>cnp.PyArray_DATA(<cnp.ndarray>self.noise_counter))[0] = \
+                <long long>self.noise.step + 1
+            with nogil:
+                run_items_noise(self.items, self.starts, self.n_items, self.algo,
+                                num_threads(), &self.noise)
+            self.noise_counter = None
 
     # ------------------------------------------------------------------------- helpers
 

@@ -114,7 +114,7 @@ class Optimizer:
         self.param_groups.append(group)
         self._n_params += len(params)
 
-    def step(self, grads, *, grad_scale=1.0):
+    def step(self, grads, *, grad_scale=1.0, noise=None):
         """Update every parameter in place from its gradient.
 
         ``grads``: the gradients in the order of the parameters (across groups), as a list,
@@ -122,7 +122,10 @@ class Optimizer:
         ``grad_scale`` (a finite real >= 0, default 1) multiplies every gradient inside the
         update, without writing the gradients: the step is bit-identical to one on
         ``g * g.dtype.type(grad_scale)`` (gradient clipping by a global norm passes
-        ``min(1, max_norm / norm)``).  ``param_groups`` is read at every step, so a
+        ``min(1, max_norm / norm)``).  ``noise``: a :class:`fastopt.GradientNoise`, whose
+        annealed Gaussian noise ``T(sigma_t z)`` is added to every (scaled) gradient inside
+        the update, and whose counter ``t`` the step advances (see :mod:`fastopt.noise`).
+        ``param_groups`` is read at every step, so a
         replaced group dict (or list) takes effect now.  Everything is checked, and missing
         state created, before anything is written: on error (or an interrupt), no array,
         state or step counter has changed, in any group.  An optimizer is not thread-safe:
@@ -146,7 +149,7 @@ class Optimizer:
             grads = tuple(_as_param_list(grads, "grads"))
         if len(grads) != self._n_params:
             raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
-        self._plan.step(self.param_groups, grads, grad_scale)
+        self._plan.step(self.param_groups, grads, grad_scale, noise)
 
     def __getstate__(self):
         """Pickles and copies hold the hyperparameters, the parameters and the state (as
