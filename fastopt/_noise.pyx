@@ -5,7 +5,9 @@ import numpy as np
 cimport numpy as cnp
 from libc.stdint cimport uint32_t, uint64_t
 
-from fastopt._kernels.noise cimport fo_noise_fill_f32, fo_noise_fill_f64, fo_philox4x32_10
+from fastopt._kernels.noise cimport (
+    fo_noise_fill_f32, fo_noise_fill_f64, fo_noise_sigma, fo_philox4x32_10,
+)
 
 cnp.import_array()
 
@@ -25,6 +27,12 @@ def philox4x32_10(ctr, key):
         k[i] = key[i]
     fo_philox4x32_10(c, k, out)
     return (out[0], out[1], out[2], out[3])
+
+
+def sigma(double eta, double gamma, uint32_t t):
+    """``sqrt(eta / (1 + t)**gamma)``: ``fo_noise_sigma`` of noise.h (arguments already
+    checked)."""
+    return fo_noise_sigma(eta, gamma, t)
 
 
 def fill(uint64_t seed, uint32_t step, uint32_t param, Py_ssize_t offset, Py_ssize_t n,

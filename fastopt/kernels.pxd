@@ -68,15 +68,22 @@ cdef extern from "fastopt/first_order.h" nogil:
 #   thread count.  hyper is the algorithm's struct above; step is 1-based; mu_product is
 #   NAdam's schedule product before this step (1.0 first; advance it with
 #   nadam_mu_product); GradOptions.grad_scale multiplies every gradient (start from
-#   grad_options_default()).  Checks NULL pointers, negative sizes, ids, dtype, step and the
-#   options; not the hyperparameter values, not overlaps.  No GIL needed.
+#   grad_options_default()), and noise_sigma > 0 adds fastopt.GradientNoise's noise of
+#   (noise_seed, noise_step, position noise_param + i for arrays[i]), as
+#   opt.step(grads, noise=) does (sigma from noise_sigma(eta, gamma, t); the caller advances
+#   t; fastopt/fastopt_capi.h gives the exact meaning).  Checks NULL pointers, negative
+#   sizes, ids, dtype, step and the options; not the hyperparameter values, not overlaps.
+#   No GIL needed.
 # multidot / combine: fixed-order dot products and linear combinations (the same bits for
 #   every thread count), over pointers to arrays of one dtype.  No GIL needed.
 # lbfgs_new(m, n, dtype) -> handle (needs the GIL; raises on bad arguments),
 #   lbfgs_update(handle, x1, x0, g1, g0, &stored, &sy, &yy),
 #   lbfgs_direction(handle, g1, d, &gtd) (d = -H g1, gtd = g1 . d), lbfgs_free(handle):
 #   the L-BFGS memory of fastopt.minimize(method="lbfgs"); they take the GIL themselves.
+#   noise_sigma(eta, gamma, t): the noise schedule sqrt(eta / (1 + t)**gamma) for noise_sigma.
+from libc.math cimport NAN
 from libc.stddef cimport ptrdiff_t
+from libc.stdint cimport uint32_t, uint64_t
 
 cdef extern from "fastopt/fastopt_capi.h" nogil:
     enum:
@@ -95,6 +102,10 @@ cdef extern from "fastopt/fastopt_capi.h" nogil:
     ctypedef struct GradOptions "fastopt_grad_options":
         size_t size
         double grad_scale
+        double noise_sigma
+        uint64_t noise_seed
+        uint32_t noise_step
+        uint32_t noise_param
     GradOptions grad_options_default "fastopt_grad_options_default"()
     ctypedef struct CAPI "fastopt_capi":
         unsigned int version
@@ -118,6 +129,7 @@ cdef extern from "fastopt/fastopt_capi.h" nogil:
                             double* yy) noexcept nogil
         int (*lbfgs_direction)(void* memory, const void* g, void* d,
                                double* gtd) noexcept nogil
+        double (*noise_sigma)(double eta, double gamma, uint32_t t) noexcept nogil
     # the table, NULL until import_fastopt() succeeds
     const CAPI* fastopt_api
 
@@ -181,3 +193,9 @@ cdef inline int lbfgs_direction(void* memory, const void* g, void* d,
     if fastopt_api == NULL:
         return FASTOPT_ERR_IMPORT
     return fastopt_api.lbfgs_direction(memory, g, d, gtd)
+
+
+# sqrt(eta / (1 + t)**gamma), as fastopt.GradientNoise(eta, gamma).sigma(t); NaN before
+# import_fastopt() (which multi_step then refuses with FASTOPT_ERR_IMPORT anyway).
+cdef inline double noise_sigma(double eta, double gamma, uint32_t t) noexcept nogil:
+    return fastopt_api.noise_sigma(eta, gamma, t) if fastopt_api != NULL else <double>NAN

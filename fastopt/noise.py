@@ -115,8 +115,8 @@ class GradientNoise:
     def sigma(self, t=None):
         """The standard deviation ``sqrt(eta / (1 + t)**gamma)`` at step ``t`` (default: the
         next step's), in double."""
-        t = self.step if t is None else _integer(t, "t", STEP_LIMIT)
-        return math.sqrt(self._eta / (1.0 + t) ** self._gamma)
+        t = _integer(self.step if t is None else t, "t", STEP_LIMIT)
+        return _noise.sigma(self._eta, self._gamma, t)  # src/fastopt/noise.h: fo_noise_sigma
 
     def sample(self, shape, param=0, dtype=np.float64, t=None):
         """The noise ``T(sigma_t z)`` that step ``t`` (default: the next one) adds to the

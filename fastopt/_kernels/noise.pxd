@@ -12,6 +12,7 @@ cdef extern from "fastopt/noise.h" nogil:
         double sigma
         double scale
     enum: FO_NOISE_BLOCK
+    double fo_noise_sigma(double eta, double gamma, uint32_t t)
     void fo_philox4x32_10(const uint32_t* ctr, const uint32_t* key, uint32_t* out)
     void fo_noise_normals(uint64_t seed, uint32_t step, uint32_t param, ptrdiff_t offset,
                           ptrdiff_t n, double* z)

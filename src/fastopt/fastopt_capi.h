@@ -35,9 +35,10 @@
 #define FASTOPT_CAPI_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include "fastopt/first_order.h"   /* fo_<algo>_hyper and fo_<algo>_defaults() */
 
-/* Version 1: every entry up to lbfgs_direction. */
+/* Version 1: every entry up to noise_sigma; fastopt_grad_options up to noise_param. */
 #define FASTOPT_CAPI_VERSION 1
 #define FASTOPT_CAPI_CAPSULE "fastopt._capi._C_API"
 
@@ -59,11 +60,13 @@ enum { FASTOPT_FLOAT32 = 4, FASTOPT_FLOAT64 = 8 };
 enum {
     FASTOPT_OK = 0,
     FASTOPT_ERR_NULL = -1,      /* a NULL pointer where data is needed */
-    FASTOPT_ERR_SIZE = -2,      /* a negative size or count, or a total beyond PTRDIFF_MAX */
+    FASTOPT_ERR_SIZE = -2,      /* a negative size or count, a total beyond PTRDIFF_MAX, or
+                                   (with noise) noise_param + n_arrays beyond 2**32 */
     FASTOPT_ERR_ALGO = -3,      /* unknown algorithm id */
     FASTOPT_ERR_DTYPE = -4,     /* dtype neither FASTOPT_FLOAT32 nor FASTOPT_FLOAT64 */
     FASTOPT_ERR_STEP = -5,      /* step not in [1, 2**62) */
-    FASTOPT_ERR_VALUE = -6,     /* grad_scale not finite and >= 0, mu_product not finite */
+    FASTOPT_ERR_VALUE = -6,     /* grad_scale or noise_sigma not finite and >= 0, mu_product
+                                   not finite */
     FASTOPT_ERR_OPTIONS = -7,   /* options->size smaller than the fields of version 1 */
     FASTOPT_ERR_MEMORY = -8,    /* scratch memory could not be allocated */
     FASTOPT_ERR_IMPORT = -9     /* fastopt.kernels (Cython): import_fastopt() not called */
@@ -86,10 +89,24 @@ typedef struct fastopt_array {
 /* Options applied to the gradients inside the step (nothing is written to them).  size is
  * sizeof(fastopt_grad_options) as the caller compiled it: fields are only ever appended,
  * and fastopt reads only the fields that size covers (later ones take their defaults).
- * Start from fastopt_grad_options_default().  NULL options mean the defaults. */
+ * Start from fastopt_grad_options_default().  NULL options mean the defaults.
+ *
+ * Gradient noise (fastopt.GradientNoise, src/fastopt/noise.h): with noise_sigma > 0 the
+ * kernels read T(grad_scale) g[j] + T(noise_sigma z[j]) as the gradient of arrays[i], z[j]
+ * the standard normal that Philox4x32-10 gives for (noise_seed, noise_step, position
+ * noise_param + i, element j), T the dtype.  That is the noise opt.step(grads, noise=gn)
+ * adds with gn.seed == noise_seed, gn.step == noise_step (its t before the step),
+ * noise_sigma == gn.sigma(t) == fastopt_api->noise_sigma(eta, gamma, t), and noise_param +
+ * i == the parameter's position in the optimizer (across its param groups; in one call over
+ * all of them: noise_param = 0).  The caller keeps and advances t.  noise_sigma == 0 (the
+ * default) draws no noise. */
 typedef struct fastopt_grad_options {
     size_t size;
     double grad_scale;          /* every gradient is multiplied by this (1.0) */
+    double noise_sigma;         /* this step's sigma_t, finite and >= 0 (0.0: no noise) */
+    uint64_t noise_seed;        /* the generator's key (0) */
+    uint32_t noise_step;        /* the noise step t (0) */
+    uint32_t noise_param;       /* the position of arrays[0]; arrays[i] has noise_param + i (0) */
 } fastopt_grad_options;
 
 static inline fastopt_grad_options fastopt_grad_options_default(void)
@@ -97,6 +114,10 @@ static inline fastopt_grad_options fastopt_grad_options_default(void)
     fastopt_grad_options o;
     o.size = sizeof(fastopt_grad_options);
     o.grad_scale = 1.0;
+    o.noise_sigma = 0.0;
+    o.noise_seed = 0;
+    o.noise_step = 0;
+    o.noise_param = 0;
     return o;
 }
 
@@ -146,6 +167,11 @@ typedef struct fastopt_capi {
     int (*lbfgs_update)(void *memory, const void *x1, const void *x0, const void *g1,
                         const void *g0, int *stored, double *sy, double *yy);
     int (*lbfgs_direction)(void *memory, const void *g, void *d, double *gtd);
+
+    /* The gradient noise's sigma_t = sqrt(eta / (1 + t)^gamma) at noise step t, as
+     * fastopt.GradientNoise(eta, gamma).sigma(t) computes it (for the options' noise_sigma;
+     * eta, gamma finite and >= 0). */
+    double (*noise_sigma)(double eta, double gamma, uint32_t t);
 } fastopt_capi;
 
 #ifndef FASTOPT_CAPI_TYPES_ONLY

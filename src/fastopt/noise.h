@@ -22,6 +22,7 @@
  *   fo_noise_fill_f32/_f64(seed, step, param, offset, n, sigma, out)
  *                                                  out[j] = T(sigma z[offset + j])
  *   fo_noise_add_f32/_f64(spec, param, offset, n, g, out)   out[j] = T(s) g[j] + T(sigma z)
+ *   fo_noise_sigma(eta, gamma, t)            sigma_t = sqrt(eta / (1 + t)^gamma)
  *
  * The last one is what an optimizer step with noise runs on each few-KiB block of a
  * gradient: it fills a small buffer that the algorithm's kernel then reads as the gradient
@@ -44,6 +45,14 @@ typedef struct {
     double sigma;
     double scale;
 } fo_noise_spec;
+
+/* The annealed standard deviation of Neelakantan et al. (arXiv:1511.06807) at the 0-based
+ * noise step t: sigma_t = sqrt(eta / (1 + t)^gamma), in double (libm's pow; 0 where the
+ * power overflows).  fastopt.GradientNoise.sigma and the C API's noise_sigma call this. */
+static inline double fo_noise_sigma(double eta, double gamma, uint32_t t)
+{
+    return sqrt(eta / pow(1.0 + (double)t, gamma));
+}
 
 /* The double whose bits are u (memcpy: no aliasing issue, compiled to nothing). */
 FO_INLINE double fo_noise_bits_to_double(uint64_t u)
