@@ -4,7 +4,8 @@ r"""A training loop over NumPy data: :func:`fit`.
 descent with any fastopt optimizer (with or without schedules, :mod:`fastopt.schedules`),
 over a user gradient function ``grad(params, X_batch, y_batch) -> (loss, grads)``; it
 reshuffles every epoch with a seeded generator, can order the examples by a curriculum, clips
-gradients (:mod:`fastopt.clip`), evaluates a validation set, stops early with patience and
+gradients (:mod:`fastopt.clip`), adds annealed gradient noise (:mod:`fastopt.noise`),
+evaluates a validation set, stops early with patience and
 restores the best parameters, records a history and calls callbacks::
 
     >>> import numpy as np, fastopt
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from fastopt import clip as _clip
+from fastopt.noise import GradientNoise
 
 __all__ = ["fit", "History"]
 
@@ -181,8 +183,8 @@ def _progress_bar(progress, total):
 def fit(optimizer, grad, X, y=None, *, epochs=1, batch_size=None, shuffle=True, seed=0,
         drop_last=False, curriculum=None, curriculum_strategy="sorted", curriculum_mix=0.5,
         validation_data=None, loss=None, metrics=None, patience=None, min_delta=0.0,
-        restore_best=True, max_norm=None, norm_type=2.0, clip_value=None, callbacks=(),
-        progress=None):
+        restore_best=True, max_norm=None, norm_type=2.0, clip_value=None, noise=None,
+        callbacks=(), progress=None):
     r"""Train the parameters of ``optimizer`` on ``(X, y)``; returns a :class:`History`.
 
     Each step takes a batch ``X[idx], y[idx]``, calls ``grad(params, X_batch, y_batch) ->
@@ -228,6 +230,10 @@ def fit(optimizer, grad, X, y=None, *, epochs=1, batch_size=None, shuffle=True, 
             (:func:`fastopt.clip.step_clipped`).
         clip_value (float or None): clamp every gradient element to ``[-clip_value,
             clip_value]`` first (in place).
+        noise (:class:`fastopt.GradientNoise` or None): annealed Gaussian noise added to
+            every step's (clipped) gradients inside the optimizer's pass
+            (``optimizer.step(grads, noise=noise)``); its counter advances once per step, so
+            a fresh one gives the paper's ``sigma_t`` at the optimizer's step ``t``.
         callbacks: callables ``cb(epoch, logs)`` after every epoch, ``logs`` the epoch's
             values (the keys of ``History.history``); a callback returning True stops.
         progress: a tqdm progress bar: None (default) shows one on a terminal when the run
@@ -283,6 +289,10 @@ def fit(optimizer, grad, X, y=None, *, epochs=1, batch_size=None, shuffle=True, 
     if clip_value is not None and not (isinstance(clip_value, numbers.Real)
                                        and clip_value >= 0):
         raise ValueError(f"clip_value must be a number >= 0, got {clip_value!r}")
+    if noise is not None and not isinstance(noise, GradientNoise):
+        raise TypeError(f"noise must be a fastopt.GradientNoise or None, "
+                        f"got {type(noise).__name__}")
+    step_kw = {} if noise is None else {"noise": noise}
     callbacks = list(callbacks)
     for cb in callbacks:
         if not callable(cb):
@@ -321,9 +331,10 @@ def fit(optimizer, grad, X, y=None, *, epochs=1, batch_size=None, shuffle=True, 
                 if clip_value is not None:
                     _clip.clip_grad_value_(grads, clip_value)
                 if max_norm is not None:
-                    norms.append(_clip.step_clipped(optimizer, grads, max_norm, norm_type))
+                    norms.append(_clip.step_clipped(optimizer, grads, max_norm, norm_type,
+                                                    noise=noise))
                 else:
-                    optimizer.step(grads)
+                    optimizer.step(grads, **step_kw)
                 size = len(Xb)
                 total += batch_loss * size
                 seen += size

@@ -262,6 +262,50 @@ def test_every_optimizer_with_and_without_a_schedule_reduces_the_loss(make, dtyp
             assert opt.count == hist.steps == 80
 
 
+SCHEDULES = {
+    "constant": lambda: S.constant(0.3),
+    "time_based": lambda: S.time_based(0.3, decay=0.1),
+    "step_decay": lambda: S.step_decay(0.3, rate=0.5, every=10),
+    "exponential": lambda: S.exponential(0.3, decay=0.02),
+    "linear": lambda: S.linear(0.06, 0.3, steps=8),
+    "polynomial": lambda: S.polynomial(0.3, 0.03, steps=40, power=2.0),
+    "cosine": lambda: S.cosine(0.3, steps=40, final_value=0.03),
+    "cosine_restarts": lambda: S.cosine_restarts(0.3, T_0=8, T_mult=2, final_value=0.03),
+    "one_cycle": lambda: S.one_cycle(0.3, total_steps=40),
+    "join": lambda: S.join([S.linear(0.06, 0.3, 8), S.exponential(0.3, 0.3)], [8]),
+    "warmup_cosine": lambda: S.warmup_cosine(0.3, warmup_steps=4, decay_steps=36,
+                                             final_value=0.03),
+    "per_epoch": lambda: S.per_epoch(S.step_decay(0.3, rate=0.7, every=2), steps_per_epoch=4),
+    "reduce_on_plateau": lambda: S.ReduceOnPlateau(0.3, factor=0.5, patience=1),
+}
+
+
+@pytest.mark.parametrize("make", SCHEDULES.values(), ids=SCHEDULES.keys())
+def test_every_schedule_drives_the_learning_rate_of_each_step_in_fit(make):
+    X, y = regression(n=64, d=4, seed=3)
+    sched = make()
+    lrs = []
+
+    class Spy:                                   # records the lr each step runs with
+        def __init__(self, opt):
+            self.opt = opt
+            self.param_groups = opt.param_groups
+
+        def step(self, grads, **kw):
+            lrs.append(self.opt.param_groups[0]["lr"])
+            self.opt.step(grads, **kw)
+    w = np.zeros(4)
+    opt = S.attach(Spy(fastopt.Adam([w], lr=1.0)), lr=sched)
+    hist = fit(opt, mse_grad, X, y, epochs=10, batch_size=16, noise=None)
+    assert hist.steps == opt.count == 40
+    assert hist.history["loss"][-1] < 0.5 * hist.history["loss"][0]
+    assert hist.history["lr"] == lrs[3::4]       # group 0's lr at each epoch's last step
+    if isinstance(sched, S.ReduceOnPlateau):
+        assert lrs[0] == 0.3 and all(a >= b for a, b in zip(lrs, lrs[1:]))
+    else:
+        assert lrs == [sched(n) for n in range(40)]
+
+
 def test_reduce_on_plateau_is_driven_by_the_monitored_value():
     X, y = regression()
     plateau = S.ReduceOnPlateau(0.1, factor=0.5, patience=0)
@@ -305,6 +349,43 @@ def test_max_norm_clips_each_step_to_the_global_norm():
     fit(fastopt.SGD([w], lr=1.0), grad, X, y, epochs=2, max_norm=1.0)
     f = 1.0 / (5.0 + 1e-6)
     np.testing.assert_array_equal(w, -2 * (np.array([3.0, 4.0, 0.0]) * f))
+
+
+def test_noise_is_added_inside_every_step_as_a_manual_loop_adds_it():
+    X, y = regression(n=40)
+    for max_norm in (None, 1.0):
+        w_fit, w_loop = np.zeros(3), np.zeros(3)
+        noise = fastopt.GradientNoise(eta=0.3, seed=11)
+        hist = fit(fastopt.Adam([w_fit], lr=0.05), mse_grad, X, y, epochs=3, batch_size=8,
+                   shuffle=False, noise=noise, max_norm=max_norm)
+        assert noise.step == hist.steps == 15
+        opt, mirror = fastopt.Adam([w_loop], lr=0.05), fastopt.GradientNoise(eta=0.3, seed=11)
+        for _ in range(3):
+            for b in range(0, 40, 8):
+                _, g = mse_grad([w_loop], X[b:b + 8], y[b:b + 8])
+                if max_norm is None:
+                    opt.step(g, noise=mirror)
+                else:
+                    fastopt.clip.step_clipped(opt, g, max_norm, noise=mirror)
+        assert w_fit.tobytes() == w_loop.tobytes()
+        quiet = np.zeros(3)
+        fit(fastopt.Adam([quiet], lr=0.05), mse_grad, X, y, epochs=3, batch_size=8,
+            shuffle=False, max_norm=max_norm)
+        assert not np.array_equal(quiet, w_fit)
+
+
+def test_noise_passes_through_a_scheduled_optimizer_in_fit():
+    X, y = regression(n=16)
+    w = np.zeros(3)
+
+    def zero(params, Xb, yb):
+        return 0.0, [np.zeros(3)]
+    noise = fastopt.GradientNoise(eta=1.0, seed=4)
+    expected = -0.5 * noise.sample(3, t=0) - 0.25 * noise.sample(3, t=1)
+    opt = S.attach(fastopt.SGD([w], lr=1.0), lr=S.exponential(0.5, decay=math.log(2.0)))
+    fit(opt, zero, X, y, epochs=2, noise=noise)
+    np.testing.assert_allclose(w, expected, rtol=1e-15)
+    assert noise.step == opt.count == 2
 
 
 # ----------------------------------------------------------------------------- progress
@@ -358,6 +439,7 @@ def bad_loss(params, Xb, yb):
     (dict(patience=-1), ValueError, "patience"),
     (dict(max_norm=0.0), ValueError, "max_norm"),
     (dict(clip_value=-1.0), ValueError, "clip_value"),
+    (dict(noise=0.3), TypeError, "GradientNoise"),
     (dict(callbacks=[1]), TypeError, "callable"),
     (dict(metrics={"acc": 3}), TypeError, "acc"),
 ])
