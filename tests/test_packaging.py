@@ -70,3 +70,12 @@ def test_setup_py_refuses_a_tree_without_cython_sources(tmp_path):
                        capture_output=True, text=True, timeout=120)
     assert r.returncode != 0
     assert "no fastopt/**/*.pyx found" in r.stderr
+
+
+def test_every_test_module_has_a_basename_of_its_own():
+    """pytest imports test modules by basename (rootdir-relative "prepend" import mode, no
+    __init__.py in tests/), so two test files of one name fail the whole collection."""
+    seen = {}
+    for path in sorted(glob(os.path.join(ROOT, "tests", "**", "test_*.py"), recursive=True)):
+        seen.setdefault(os.path.basename(path), []).append(os.path.relpath(path, ROOT))
+    assert {name: paths for name, paths in seen.items() if len(paths) > 1} == {}
