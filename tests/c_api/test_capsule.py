@@ -15,6 +15,7 @@ import pytest
 import fastopt
 from c_api_helpers import build_extension, own_copies, require_compiler, step_inputs
 from fastopt import _capi
+from fastopt.noise import GradientNoise
 from fastopt.second_order import _vec
 
 SIZES = [1, 17, 1003, 20001, 15, 0, 64]  # tails around the SIMD width; > 1 pool chunk
@@ -26,7 +27,9 @@ CODE = {np.float32: 4, np.float64: 8}
 PINNED = {"version": 0, "size": 8, "fastopt_version": 16, "step": 24, "nadam_mu_product": 32,
           "get_num_threads": 40, "set_num_threads": 48, "multidot": 56, "combine": 64,
           "lbfgs_new": 72, "lbfgs_free": 80, "lbfgs_update": 88, "lbfgs_direction": 96,
-          "sizeof": 104}
+          "noise_sigma": 104, "sizeof": 112}
+PINNED_OPTIONS = {"size": 0, "grad_scale": 8, "noise_sigma": 16, "noise_seed": 24,
+                  "noise_step": 32, "noise_param": 36, "sizeof": 40}
 
 CALLER = r"""/* A C extension (no Cython) that reaches fastopt only through the capsule table of
  * fastopt/fastopt_capi.h: built at test time by tests/c_api/test_capsule.py. */
@@ -87,23 +90,32 @@ static Py_ssize_t fill(PyObject *arrays, int dtype, fastopt_array *out, held *h)
     return n;
 }
 
-/* adam(dtype, arrays, step, lr, grad_scale) -> return code */
+/* adam(dtype, arrays, step, lr, grad_scale[, noise_sigma, noise_seed, noise_step,
+ * noise_param, options_size]) -> return code */
 static PyObject *adam(PyObject *self, PyObject *args)
 {
     int dtype;
     long long step;
-    double lr, scale;
+    double lr;
     PyObject *arrays;
     fastopt_array a[MAX_ARRAYS];
     held h = {.n_views = 0};
-    if (!PyArg_ParseTuple(args, "iO!Ldd", &dtype, &PyList_Type, &arrays, &step, &lr, &scale))
+    fastopt_grad_options options = fastopt_grad_options_default();
+    unsigned long long seed = 0;
+    unsigned int noise_step = 0, noise_param = 0;
+    Py_ssize_t size = (Py_ssize_t)options.size;
+    if (!PyArg_ParseTuple(args, "iO!Ldd|dKIIn", &dtype, &PyList_Type, &arrays, &step, &lr,
+                          &options.grad_scale, &options.noise_sigma, &seed, &noise_step,
+                          &noise_param, &size))
         return NULL;
+    options.noise_seed = seed;
+    options.noise_step = noise_step;
+    options.noise_param = noise_param;
+    options.size = (size_t)size;
     Py_ssize_t n = fill(arrays, dtype, a, &h);
     if (n < 0) { release(&h); return NULL; }
     fo_adam_hyper hyper = fo_adam_defaults();
     hyper.lr = lr;
-    fastopt_grad_options options = fastopt_grad_options_default();
-    options.grad_scale = scale;
     int rc;
     Py_BEGIN_ALLOW_THREADS
     rc = fastopt_api->step(FASTOPT_ADAM, dtype, &hyper, step, 1.0, &options, a, n);
@@ -153,7 +165,10 @@ static PyObject *bad_calls(PyObject *self, PyObject *args)
     fastopt_array no_grad[2] = {{p, g, {p, p, NULL}, 1}, {p, NULL, {p, p, NULL}, 1}};
     fastopt_array negative[2] = {{p, g, {p, p, NULL}, 1}, {p, g, {p, p, NULL}, -1}};
     fastopt_grad_options nan_scale = fastopt_grad_options_default(), old = nan_scale;
+    fastopt_grad_options nan_noise = nan_scale, negative_noise = nan_scale;
     nan_scale.grad_scale = Py_NAN;
+    nan_noise.noise_sigma = Py_NAN;
+    negative_noise.noise_sigma = -1.0;
     old.size = sizeof(size_t);
     int codes[] = {
         fastopt_api->step(7, FASTOPT_FLOAT64, &adam, 1, 1.0, NULL, ok, 2),
@@ -168,6 +183,9 @@ static PyObject *bad_calls(PyObject *self, PyObject *args)
         fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 0, 1.0, NULL, ok, 2),
         fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, &nan_scale, ok, 2),
         fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, &old, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, &nan_noise, ok, 2),
+        fastopt_api->step(FASTOPT_ADAM, FASTOPT_FLOAT64, &adam, 1, 1.0, &negative_noise, ok,
+                          2),
         fastopt_api->set_num_threads(0),
     };
     release(&h);
@@ -296,13 +314,31 @@ static PyObject *reimport(PyObject *self, PyObject *args)
 static PyObject *layout(PyObject *self, PyObject *args)
 {
     return Py_BuildValue(
-        "{s:l,s:l,s:s,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l}",
+        "{s:l,s:l,s:s,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l,s:l}",
         "FASTOPT_CAPI_VERSION", (long)FASTOPT_CAPI_VERSION, "sizeof", (long)sizeof(fastopt_capi),
         "installed_fastopt_version", fastopt_api->fastopt_version,
         ENTRY(version), ENTRY(size), ENTRY(fastopt_version), ENTRY(step),
         ENTRY(nadam_mu_product), ENTRY(get_num_threads), ENTRY(set_num_threads),
         ENTRY(multidot), ENTRY(combine), ENTRY(lbfgs_new), ENTRY(lbfgs_free),
-        ENTRY(lbfgs_update), ENTRY(lbfgs_direction));
+        ENTRY(lbfgs_update), ENTRY(lbfgs_direction), ENTRY(noise_sigma));
+}
+
+#define OPTION(name) "" #name, (long)offsetof(fastopt_grad_options, name)
+static PyObject *options_layout(PyObject *self, PyObject *args)
+{
+    return Py_BuildValue("{s:l,s:l,s:l,s:l,s:l,s:l,s:l}",
+                         "sizeof", (long)sizeof(fastopt_grad_options), OPTION(size),
+                         OPTION(grad_scale), OPTION(noise_sigma), OPTION(noise_seed),
+                         OPTION(noise_step), OPTION(noise_param));
+}
+
+/* noise_sigma(eta, gamma, t) -> the table's sigma_t */
+static PyObject *noise_sigma(PyObject *self, PyObject *args)
+{
+    double eta, gamma;
+    unsigned int t;
+    if (!PyArg_ParseTuple(args, "ddI", &eta, &gamma, &t)) return NULL;
+    return PyFloat_FromDouble(fastopt_api->noise_sigma(eta, gamma, t));
 }
 
 static PyMethodDef methods[] = {
@@ -316,6 +352,8 @@ static PyMethodDef methods[] = {
     {"threads", threads, METH_VARARGS, NULL},
     {"reimport", reimport, METH_NOARGS, NULL},
     {"layout", layout, METH_NOARGS, NULL},
+    {"options_layout", options_layout, METH_NOARGS, NULL},
+    {"noise_sigma", noise_sigma, METH_VARARGS, NULL},
     {NULL, NULL, 0, NULL},
 };
 
@@ -427,7 +465,7 @@ def test_capsule_nadam_mu_product_matches_the_functional_step(ext):
 def test_capsule_bad_arguments_return_their_codes_and_write_nothing(ext):
     p, g = np.ones(4), np.ones(4)
     codes = ext.bad_calls(p, g)
-    assert codes == [-3, -3, -4, -1, -1, -2, -2, -1, -1, -5, -6, -7, -2]
+    assert codes == [-3, -3, -4, -1, -1, -2, -2, -1, -1, -5, -6, -7, -6, -6, -2]
     np.testing.assert_array_equal(p, 1.0)
 
 
@@ -446,6 +484,49 @@ def test_table_layout_is_pinned_in_header_and_build(ext):
     assert header.pop("installed_fastopt_version") == fastopt.__version__
     assert header == PINNED            # the header, as a C extension compiles it
     assert _capi._layout() == PINNED   # the table, as fastopt was compiled
+    assert ext.options_layout() == PINNED_OPTIONS == _capi._options_layout()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_capsule_adam_with_gradient_noise_matches_optimizer_step_with_noise(ext, dtype,
+                                                                             threads):
+    params, grads = step_inputs(SIZES, STEPS, dtype, 5)
+    mine, (m, v) = own_copies(params, 2)
+    opt = fastopt.Adam(params, lr=1e-2)
+    noise = GradientNoise(eta=0.3, gamma=0.55, seed=2**40 + 7)
+    for t in range(1, STEPS + 1):
+        rows = [(p, g, a, b, None) for p, g, a, b in zip(mine, grads[t - 1], m, v)]
+        sigma = ext.noise_sigma(noise.eta, noise.gamma, noise.step)
+        assert sigma == noise.sigma() > 0
+        assert ext.adam(CODE[dtype], rows, t, 1e-2, 0.5, sigma, noise.seed, noise.step) == 0
+        opt.step(grads[t - 1], grad_scale=0.5, noise=noise)
+    for i, p in enumerate(params):
+        np.testing.assert_array_equal(mine[i], p)
+        np.testing.assert_array_equal(m[i], opt.state[i]["exp_avg"])
+        np.testing.assert_array_equal(v[i], opt.state[i]["exp_avg_sq"])
+
+
+def test_capsule_noise_param_is_the_position_of_the_first_array(ext):
+    """A call over the second parameter alone, with noise_param = 1, adds the noise that
+    the optimizer adds to its parameter 1."""
+    params, grads = step_inputs(SIZES[1:3], 1, np.float64, 6)
+    mine, (m, v) = own_copies(params, 2)
+    noise = GradientNoise(eta=1.0, seed=9)
+    rows = [(mine[1], grads[0][1], m[1], v[1], None)]
+    assert ext.adam(8, rows, 1, 1e-2, 1.0, noise.sigma(), noise.seed, 0, 1) == 0
+    fastopt.Adam(params, lr=1e-2).step(grads[0], noise=noise)
+    np.testing.assert_array_equal(mine[1], params[1])
+
+
+def test_capsule_reads_no_noise_field_beyond_the_callers_options_size(ext):
+    """A caller compiled against a header whose options end at grad_scale (size 16) gets no
+    noise, whatever lies in the fields after it."""
+    params, grads = step_inputs(SIZES[2:3], 1, np.float64, 7)
+    mine, (m, v) = own_copies(params, 2)
+    rows = [(mine[0], grads[0][0], m[0], v[0], None)]
+    assert ext.adam(8, rows, 1, 1e-2, 0.5, 1.0, 3, 0, 0, 16) == 0
+    fastopt.Adam(params, lr=1e-2).step(grads[0], grad_scale=0.5)
+    np.testing.assert_array_equal(mine[0], params[0])
 
 
 def _fake_capsule(version, size):
@@ -461,11 +542,11 @@ def _fake_capsule(version, size):
     return module
 
 
-@pytest.mark.parametrize("version, size", [(0, 104), (1, 24)], ids=["version", "size"])
+@pytest.mark.parametrize("version, size", [(0, 112), (1, 24)], ids=["version", "size"])
 def test_import_fastopt_refuses_an_older_table(ext, monkeypatch, version, size):
     monkeypatch.setitem(sys.modules, "fastopt._capi", _fake_capsule(version, size))
     with pytest.raises(ImportError, match=f"version {version} .table of {size} bytes.*"
-                                          f"older than version 1 .104 bytes."):
+                                          f"older than version 1 .112 bytes."):
         ext.reimport()
     monkeypatch.undo()
     ext.reimport()                     # the real table still imports
