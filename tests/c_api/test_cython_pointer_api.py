@@ -2,14 +2,13 @@
 extension compiled here against fastopt.get_include(), run inside the caller's own nogil
 block and prange, bit-identical to the Python API."""
 import os
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
 import pytest
 
 import fastopt
+from c_api_helpers import build_extension, require_compiler
 from fastopt import reference
 
 pytest.importorskip("Cython")
@@ -81,21 +80,11 @@ SETUP = textwrap.dedent("""
 
 @pytest.fixture(scope="module")
 def caller(tmp_path_factory):
-    d = tmp_path_factory.mktemp("c_api")
-    (d / "caller.pyx").write_text(CALLER)
-    (d / "setup.py").write_text(SETUP)
-    # the subprocess finds the fastopt under test (and its .pxd files) first on sys.path
-    env = {**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(fastopt.__file__))}
-    proc = subprocess.run([sys.executable, "setup.py", fastopt.get_include()], cwd=d,
-                          capture_output=True, text=True, env=env)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    sys.path.insert(0, str(d))
-    try:
-        import caller
-        yield caller
-    finally:
-        sys.path.remove(str(d))
-        sys.modules.pop("caller", None)
+    require_compiler()
+    module, cleanup = build_extension(tmp_path_factory.mktemp("c_api"), "caller",
+                                      {"caller.pyx": CALLER}, SETUP)
+    yield module
+    cleanup()
 
 
 def test_adam_f32_from_cython(caller):
