@@ -9,6 +9,8 @@ by milliseconds; see docs/threads.md).  The chunks do not depend on the thread c
 work is element-wise, so results are bit-identical for every thread count.
 ``_set_parallel_min`` is a testing hook.
 """
+from libc.stddef cimport ptrdiff_t
+
 from fastopt._pool cimport bind_pool, fo_parallel
 
 bind_pool()
@@ -19,10 +21,9 @@ bind_pool()
 CHUNK = 1 << 14
 cdef Py_ssize_t _chunk = CHUNK
 
-# Below this many elements per thread work stays on fewer threads: starting a parallel
-# region costs a few microseconds, about what a thread needs for this many Adam elements.
-from libc.stddef cimport ptrdiff_t
-
+# Below this many elements per thread work stays on fewer threads: handing a job to the
+# pool and waking a worker costs a few microseconds, about what a thread needs for this
+# many Adam elements.
 PARALLEL_MIN = 1 << 15
 cdef Py_ssize_t _parallel_min = PARALLEL_MIN
 
