@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 
 import fastopt
-from fastopt import reference
+from fastopt import functional, reference
 
 # name -> (class, reference function, state arrays in the reference's argument order,
 #          options to combine: name -> values)
@@ -85,15 +85,24 @@ class ReferenceOptimizer:
         self.t = 0
         self.mu_product = 1.0
 
-    def step(self, grads):
+    def step(self, grads, **step_kw):
         self.t += 1
         states = [[st[s] for st in self.state] for s in self.state_names]
         kw = reference_kwargs(self.kw)
         if self.name == "nadam":
             self.mu_product = self.fn(self.params, grads, *states, step=self.t,
-                                      mu_product=self.mu_product, **kw)
+                                      mu_product=self.mu_product, **kw, **step_kw)
         else:
-            self.fn(self.params, grads, *states, step=self.t, **kw)
+            assert self.fn(self.params, grads, *states, step=self.t, **kw, **step_kw) is None
+
+
+class FunctionalOptimizer(ReferenceOptimizer):
+    """Drives fastopt.functional.<name>_ the same way (its signature is the reference's);
+    ``step`` also takes the functional steps' ``grad_scale=`` and ``noise=``."""
+
+    def __init__(self, name, params, **kw):
+        super().__init__(name, params, **kw)
+        self.fn = getattr(functional, f"{name}_")
 
 
 def gradient_pool(rng, shape, dtype, k=4):

@@ -304,3 +304,134 @@ def test_global_norm_releases_the_gil():
         t.join()
     ticks = np.array(ticks)
     assert any(((ticks > a) & (ticks < b)).any() for a, b in calls)
+
+
+# ------------------------------------------------- the clipped step: every algorithm, threads
+
+from first_order_cases import (  # noqa: E402
+    ALGORITHMS, FunctionalOptimizer, ReferenceOptimizer, assert_close, case_id,
+    option_combinations,
+)
+
+# the option combination of each algorithm with the most terms that see the gradient
+CLIP_CASES = [(name, option_combinations(name)[-1]) for name in ALGORITHMS]
+# 120,023 elements: a group of this size runs on up to 3 threads (total // 32768), and no
+# array is a multiple of a SIMD width, so every thread's share ends in a tail
+BIG_SIZES = (50_003, 40_009, 30_011)
+MAX_NORM = 50.0                           # the gradients' norms are about 350: always clipped
+
+
+def clip_grads(t, dtype):
+    rng = np.random.default_rng(100 + t)
+    return [rng.standard_normal(n).astype(dtype) for n in BIG_SIZES]
+
+
+def start_params(dtype):
+    rng = np.random.default_rng(7)
+    return [rng.standard_normal(n).astype(dtype) for n in BIG_SIZES]
+
+
+def state_bytes(opt):
+    return [(i, k, np.asarray(v).tobytes()) for i in sorted(opt.state)
+            for k, v in sorted(opt.state[i].items())]
+
+
+def clipped_run(name, kw, dtype, steps=3):
+    """Optimizer.step with max_norm clipping (clip.step_clipped), the factors it used."""
+    params = start_params(dtype)
+    opt = ALGORITHMS[name][0](params, **kw)
+    factors = []
+    for t in range(steps):
+        g = clip_grads(t, dtype)
+        norm, factor = clip.clip_grad_norm(g, MAX_NORM)
+        assert clip.step_clipped(opt, g, max_norm=MAX_NORM) == norm
+        factors.append(factor)
+    return params, opt, factors
+
+
+@needs_grad_scale
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name,kw", CLIP_CASES, ids=[case_id(n, k) for n, k in CLIP_CASES])
+def test_clipped_step_matches_the_reference_on_scaled_grads_and_any_thread_count(
+        name, kw, dtype, threads):
+    runs = []
+    for k in (1, 2, 3):
+        threads(k)
+        runs.append(clipped_run(name, kw, dtype))
+    params, opt, factors = runs[0]
+    assert all(f < 0.5 for f in factors)
+    for p2, o2, f2 in runs[1:]:
+        assert f2 == factors
+        assert [p.tobytes() for p in p2] == [p.tobytes() for p in params]
+        assert state_bytes(o2) == state_bytes(opt)
+    # the NumPy reference, stepped on g * dtype(factor)
+    ref = ReferenceOptimizer(name, start_params(dtype), **kw)
+    for t, factor in enumerate(factors):
+        ref.step([g * dtype(factor) for g in clip_grads(t, dtype)])
+    for i, (p, expected) in enumerate(zip(params, ref.params)):
+        assert_close(p, expected, dtype, f"param {i}")
+        for key, value in ref.state[i].items():
+            if key in opt.state[i]:
+                assert_close(opt.state[i][key], value, dtype, f"state {key} of param {i}")
+
+
+@needs_grad_scale
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name,kw", CLIP_CASES, ids=[case_id(n, k) for n, k in CLIP_CASES])
+def test_functional_step_with_the_clip_factor_is_the_clipped_optimizer_step(name, kw, dtype,
+                                                                          threads):
+    threads(1)
+    params, opt, factors = clipped_run(name, kw, dtype)
+    for k in (1, 3):
+        threads(k)
+        fun = FunctionalOptimizer(name, start_params(dtype), **kw)
+        for t in range(3):
+            g = clip_grads(t, dtype)
+            norm, factor = clip.clip_grad_norm(g, MAX_NORM)
+            assert factor == factors[t]
+            fun.step(g, grad_scale=factor)
+        assert [p.tobytes() for p in fun.params] == [p.tobytes() for p in params]
+        for i, st in enumerate(fun.state):
+            for key, value in st.items():
+                if key in opt.state[i]:
+                    assert value.tobytes() == np.asarray(opt.state[i][key]).tobytes(), key
+
+
+# ------------------------------------------------------------- clip by value, every algorithm
+
+CLIP_VALUE = 0.5
+
+
+def value_grads(t, dtype, sizes=(37, 8, 1)):
+    rng = np.random.default_rng(200 + t)
+    return [rng.standard_normal(n).astype(dtype) for n in sizes]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize("name,kw", CLIP_CASES, ids=[case_id(n, k) for n, k in CLIP_CASES])
+def test_clip_by_value_then_step_matches_the_reference_on_clamped_grads(name, kw, dtype):
+    def start():
+        return [np.linspace(-1, 1, n).astype(dtype) for n in (37, 8, 1)]
+
+    p_opt = start()
+    opt = ALGORITHMS[name][0](p_opt, **kw)
+    fun = FunctionalOptimizer(name, start(), **kw)
+    ref = ReferenceOptimizer(name, start(), **kw)
+    clamped_any = False
+    for t in range(5):
+        g = value_grads(t, dtype)
+        for target in (opt, fun):
+            h = [x.copy() for x in g]
+            clip.clip_grad_value_(h, CLIP_VALUE)
+            assert all(np.abs(x).max() <= CLIP_VALUE for x in h)
+            target.step(h)
+        clamped = [np.clip(x, -CLIP_VALUE, CLIP_VALUE) for x in g]
+        clamped_any |= any(not np.array_equal(c, x) for c, x in zip(clamped, g))
+        ref.step(clamped)
+    assert clamped_any
+    for i, (a, b, c) in enumerate(zip(p_opt, fun.params, ref.params)):
+        assert a.tobytes() == b.tobytes()
+        assert_close(a, c, dtype, f"param {i}")
+        for key, value in ref.state[i].items():    # the moments saw the clamped gradients
+            if key in opt.state[i]:
+                assert_close(opt.state[i][key], value, dtype, f"state {key} of param {i}")

@@ -252,6 +252,38 @@ def test_scheduled_momentum_and_beta1_equal_setting_them_by_hand(dtype):
         np.testing.assert_array_equal(a, b)
 
 
+def test_scheduled_momentum_and_weight_decay_take_hand_computed_values_each_step():
+    # step_decay(0.8, 0.5, every=2) and linear(0, 0.5, steps=4): values exact in binary
+    momenta = [0.8, 0.4, 0.4, 0.2, 0.2, 0.1]
+    decays = [0.0, 0.125, 0.25, 0.375, 0.5, 0.5]
+    w = np.array([1.0, -2.0])
+    opt = S.attach(fastopt.SGD([w], lr=0.1, momentum=0.9, weight_decay=0.7),
+                   momentum=S.step_decay(0.8, rate=0.5, every=2),
+                   weight_decay=S.linear(0.0, 0.5, steps=4))
+    g = np.array([0.5, 0.25])
+    p, buf = [1.0, -2.0], [None, None]
+    for t in range(6):
+        opt.step([g.copy()])
+        assert opt.param_groups[0]["momentum"] == momenta[t]
+        assert opt.param_groups[0]["weight_decay"] == decays[t]
+        for i in range(2):                         # SGD's rule, in Python floats
+            d = float(g[i]) + decays[t] * p[i]
+            buf[i] = d if t == 0 else momenta[t] * buf[i] + d
+            p[i] -= 0.1 * buf[i]
+        np.testing.assert_allclose(w, p, rtol=1e-15, atol=0)
+        np.testing.assert_allclose(opt.state[0]["momentum_buffer"], buf, rtol=1e-15, atol=0)
+    # AdamW on a zero gradient only decays: p = prod(1 - lr * weight_decay_t)
+    v = np.ones(3, dtype=np.float32)
+    adamw = S.attach(fastopt.AdamW([v], lr=0.1), weight_decay=S.linear(0.0, 0.5, steps=4))
+    expected = np.float32(1.0)
+    for t in range(6):
+        adamw.step([np.zeros(3, dtype=np.float32)])
+        assert adamw.param_groups[0]["weight_decay"] == decays[t]
+        expected = expected * np.float32(1.0 - 0.1 * decays[t])
+        np.testing.assert_allclose(v, expected, rtol=1e-6, atol=0)
+    assert v[0] < 0.85
+
+
 def test_per_group_schedules_and_group_selection():
     a, b = np.zeros(3), np.zeros(3)
     opt = fastopt.SGD([{"params": [a]}, {"params": [b], "lr": 7.0}], lr=1.0)
@@ -336,6 +368,47 @@ def test_resume_mid_schedule_gives_the_same_values_and_trajectory(dtype):
         np.testing.assert_array_equal(a, b)
 
 
+MOMENTUM_RUNS = {
+    "SGD": lambda p: S.attach(fastopt.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+                              momentum=S.cosine_restarts(0.9, T_0=3, final_value=0.5),
+                              weight_decay=S.step_decay(0.1, rate=0.5, every=2)),
+    "RMSprop": lambda p: S.attach(fastopt.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+                                  momentum=S.linear(0.5, 0.95, steps=6),
+                                  weight_decay=S.exponential(0.05, decay=0.3)),
+}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("make", MOMENTUM_RUNS.values(), ids=MOMENTUM_RUNS.keys())
+def test_resume_with_scheduled_momentum_and_weight_decay_continues_bit_for_bit(make, dtype):
+    def params():
+        return [np.linspace(-1, 1, 19).astype(dtype), np.linspace(0, 2, 7).astype(dtype)]
+    p_full, p_head = params(), params()
+    full, head = make(p_full), make(p_head)
+    for t in range(4):
+        full.step(grads_for(p_full, t))
+        head.step(grads_for(p_head, t))
+    saved = pickle.loads(pickle.dumps(head.state_dict()))
+    p_tail = params()
+    for dst, src in zip(p_tail, p_head):
+        dst[...] = src
+    tail = make(p_tail)
+    assert tail.values() != full.values()          # a fresh run would start elsewhere
+    tail.load_state_dict(saved)
+    assert tail.count == 4
+    for t in range(4, 10):
+        assert tail.values() == full.values()
+        full.step(grads_for(p_full, t))
+        tail.step(grads_for(p_tail, t))
+        for name in ("momentum", "weight_decay"):
+            assert tail.param_groups[0][name] == full.param_groups[0][name]
+    for a, b in zip(p_full, p_tail):
+        assert a.tobytes() == b.tobytes()
+    for i in full.state:
+        for key, value in full.state[i].items():
+            assert np.asarray(value).tobytes() == np.asarray(tail.state[i][key]).tobytes()
+
+
 def test_load_state_dict_with_wrong_schedule_state_changes_nothing():
     p, opt = make_run(np.float64)
     opt.step(grads_for(p, 0))
@@ -345,3 +418,54 @@ def test_load_state_dict_with_wrong_schedule_state_changes_nothing():
     with pytest.raises(ValueError):
         opt.load_state_dict(bad)
     assert opt.state_dict()["schedules"] == good["schedules"] and opt.count == 1
+
+
+# ----------------------------------------------------------------------------- functional
+
+from first_order_cases import (  # noqa: E402
+    ALGORITHMS, FunctionalOptimizer, case_id, option_combinations,
+)
+
+FUNCTIONAL_CASES = [(name, option_combinations(name)[-1]) for name in ALGORITHMS]
+# hyperparameters scheduled beside lr and weight_decay
+EXTRA = {"sgd": ("momentum", S.linear(0.5, 0.9, steps=4)),
+         "adagrad": ("lr_decay", S.linear(0.01, 0.05, steps=4)),
+         "rmsprop": ("momentum", S.linear(0.5, 0.9, steps=4)),
+         "adadelta": ("rho", S.linear(0.8, 0.95, steps=4)),
+         "adam": ("beta1", S.cosine(0.9, steps=6, final_value=0.8)),
+         "adamax": ("beta1", S.cosine(0.8, steps=6, final_value=0.7)),
+         "nadam": ("beta1", S.cosine(0.9, steps=6, final_value=0.8))}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name,kw", FUNCTIONAL_CASES,
+                         ids=[case_id(n, k) for n, k in FUNCTIONAL_CASES])
+def test_functional_steps_with_each_steps_schedule_values_follow_the_attached_trajectory(
+        name, kw, dtype):
+    """The functional layer takes no schedule: the caller passes ``schedule(n)`` at step
+    ``n + 1``; that gives the attached optimizer's trajectory bit for bit."""
+    extra_name, extra = EXTRA[name]
+    schedules = {"lr": S.warmup_cosine(kw["lr"], warmup_steps=2, decay_steps=5,
+                                       init_value=kw["lr"] / 10),
+                 "weight_decay": S.linear(0.0, 0.05, steps=5), extra_name: extra}
+
+    def params():
+        return [np.linspace(-1, 1, n).astype(dtype) for n in (1, 33, 70)]
+    p_opt = params()
+    opt = S.attach(ALGORITHMS[name][0](p_opt, **kw), **schedules)
+    fun = FunctionalOptimizer(name, params(), **kw)
+    for n in range(8):
+        g = grads_for(p_opt, n)
+        opt.step(g)
+        values = {k: s(n) for k, s in schedules.items()}
+        if extra_name == "beta1":
+            values["betas"] = (values.pop("beta1"), opt.param_groups[0]["betas"][1])
+        fun.kw = {**fun.kw, **values}
+        fun.step(g)
+    assert fun.kw["lr"] != kw["lr"]
+    for a, b in zip(p_opt, fun.params):
+        assert a.tobytes() == b.tobytes()
+    for i, st in enumerate(fun.state):
+        for key, value in st.items():
+            if key in opt.state[i]:
+                assert np.asarray(opt.state[i][key]).tobytes() == value.tobytes(), key
