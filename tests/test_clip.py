@@ -1,6 +1,5 @@
 """fastopt.clip: the deterministic global norm against an exact-order NumPy reference and
 torch, the clip factor folded into the optimizer's step, and clipping by value."""
-import inspect
 import math
 
 import numpy as np
@@ -16,9 +15,6 @@ except ImportError:  # pragma: no cover
     torch = None
 
 needs_torch = pytest.mark.skipif(torch is None, reason="torch is not installed")
-HAS_GRAD_SCALE = "grad_scale" in inspect.signature(fastopt.Optimizer.step).parameters
-needs_grad_scale = pytest.mark.skipif(not HAS_GRAD_SCALE,
-                                      reason="this build's Optimizer.step has no grad_scale")
 
 SIZES = [1, 7, 8, 9, 17, 4095, 4096, 4097, 8193, 10001]
 
@@ -214,7 +210,6 @@ def test_step_clipped_within_the_limit_is_a_plain_step():
         np.testing.assert_array_equal(a, b)
 
 
-@needs_grad_scale
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("make", ALL_OPTIMIZERS)
 def test_step_clipped_equals_stepping_with_prescaled_gradients_and_leaves_grads(make, dtype):
@@ -234,7 +229,6 @@ def test_step_clipped_equals_stepping_with_prescaled_gradients_and_leaves_grads(
         np.testing.assert_array_equal(a, b)
 
 
-@needs_grad_scale
 def test_step_clipped_passes_through_a_scheduled_optimizer():
     p1, p2 = params_for(np.float64), params_for(np.float64)
     o1 = S.attach(fastopt.SGD(p1, lr=1.0), lr=S.exponential(0.5, decay=0.2))
@@ -349,7 +343,6 @@ def clipped_run(name, kw, dtype, steps=3):
     return params, opt, factors
 
 
-@needs_grad_scale
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name,kw", CLIP_CASES, ids=[case_id(n, k) for n, k in CLIP_CASES])
 def test_clipped_step_matches_the_reference_on_scaled_grads_and_any_thread_count(
@@ -375,7 +368,6 @@ def test_clipped_step_matches_the_reference_on_scaled_grads_and_any_thread_count
                 assert_close(opt.state[i][key], value, dtype, f"state {key} of param {i}")
 
 
-@needs_grad_scale
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name,kw", CLIP_CASES, ids=[case_id(n, k) for n, k in CLIP_CASES])
 def test_functional_step_with_the_clip_factor_is_the_clipped_optimizer_step(name, kw, dtype,
