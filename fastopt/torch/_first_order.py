@@ -345,10 +345,21 @@ class _Plan:
         return bool(stale)
 
     def _refresh_grad(self, s, g):
-        """Check the gradient ``g`` of slot ``s`` and put its view in the call."""
-        grad, g_np, reusable = _checked_grad(g, s.p, s.what)
+        """Check the gradient ``g`` of slot ``s`` and put its view in the call.
+
+        The common case -- a dense, contiguous CPU tensor of the parameter's dtype and
+        shape (taken from the parameter's key, checked this step) -- passes every check
+        of :func:`~fastopt.torch._checks.check_grad` (a real dtype has no conjugate bit)
+        with a few attribute reads; anything else goes through :func:`_checked_grad`."""
+        _, shape, _, dtype, _ = s.pkey
+        if g.layout is torch.strided and g.dtype is dtype and g.is_cpu and \
+                g.shape == shape and g.is_contiguous() and not g.is_neg():
+            grad, g_np = g, _view(g)
+            s.grad, s.gkey = g, (g.data_ptr(), shape, g.stride(), dtype, False)
+        else:
+            grad, g_np, reusable = _checked_grad(g, s.p, s.what)
+            s.grad, s.gkey = (grad, _key(grad)) if reusable else (None, None)
         s.call.grads[s.index] = g_np
-        s.grad, s.gkey = (grad, _key(grad)) if reusable else (None, None)
         self.read[s.read] = (grad, self.read[s.read][1])
 
 
