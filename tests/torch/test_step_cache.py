@@ -437,3 +437,21 @@ def test_a_deep_copy_of_a_cached_optimizer_steps_its_own_copy(default_float64):
     assert copied.losses == ours.losses[4:]
     for p, q in zip(ours.params(), copied.params()):
         assert torch.equal(p, q)
+
+
+@pytest.mark.filterwarnings("ignore:grad and param do not obey the gradient layout")
+@pytest.mark.parametrize("cls,kw", ALGOS[:2])
+def test_a_non_contiguous_gradient_kept_between_steps_is_read_anew(cls, kw,
+                                                                   default_float64):
+    """A strided gradient is stepped from a contiguous copy; the gradient tensor is kept
+    (backward accumulates into it in place), so the copy is made again every step."""
+
+    def scenario(r):
+        r.fit(3)
+        w = r.params()[2]
+        r.opt.zero_grad()
+        w.grad = torch.zeros(w.shape[::-1]).t()    # non-contiguous, kept
+        r.fit(5, set_to_none=False)
+        assert not w.grad.is_contiguous()
+
+    _three(scenario, cls, kw)
