@@ -30,6 +30,8 @@ STATE_SCALARS = tuple(tuple(row["scalars"]) for row in _TABLE)
 # ----------------------------------------------------------------------- hyperparameters
 
 cdef double _real_value(object value, str what) except? -1.0:
+    if type(value) is float or type(value) is int:  # the common case, read at every step
+        return value
     # np.bool_ is a bool too (torch refuses both); str, bytes: no silent float("0.1")
     if isinstance(value, (bool, np.bool_, str, bytes)) or value is None:
         raise TypeError(f"{what} must be a real number, got {value!r}")
