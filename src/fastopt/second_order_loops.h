@@ -11,14 +11,19 @@ FO_INLINE void FO_FN(fo_dot_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
 {
     ptrdiff_t k = 0;
 #if FO_SO_VEC
-    fo_v8d va, xa, xb;
-    memcpy(&va, acc, sizeof va);
+    fo_v4d lo, hi, xa, xb;
+    memcpy(&lo, acc, sizeof lo);
+    memcpy(&hi, acc + 4, sizeof hi);
     for (; k + 8 <= len; k += 8) {
-        FO_FN(fo_load8)(xa, a + k);
-        FO_FN(fo_load8)(xb, b + k);
-        va += xa * xb;
+        FO_FN(fo_load4)(xa, a + k);
+        FO_FN(fo_load4)(xb, b + k);
+        lo += xa * xb;
+        FO_FN(fo_load4)(xa, a + k + 4);
+        FO_FN(fo_load4)(xb, b + k + 4);
+        hi += xa * xb;
     }
-    memcpy(acc, &va, sizeof va);
+    memcpy(acc, &lo, sizeof lo);
+    memcpy(acc + 4, &hi, sizeof hi);
 #else
     for (; k + 8 <= len; k += 8)
         for (int j = 0; j < 8; j++) acc[j] += (double)a[k + j] * (double)b[k + j];
@@ -182,18 +187,27 @@ FO_INLINE void FO_FN(fo_dot2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
 {
     ptrdiff_t k = 0;
 #if FO_SO_VEC
-    fo_v8d vg, vy, v, w;
-    memcpy(&vg, ag, sizeof vg);
-    memcpy(&vy, ay, sizeof vy);
+    fo_v4d glo, ghi, ylo, yhi, v, w;
+    memcpy(&glo, ag, sizeof glo);
+    memcpy(&ghi, ag + 4, sizeof ghi);
+    memcpy(&ylo, ay, sizeof ylo);
+    memcpy(&yhi, ay + 4, sizeof yhi);
     for (; k + 8 <= len; k += 8) {
-        FO_FN(fo_load8)(v, a + k);
-        FO_FN(fo_load8)(w, g + k);
-        vg += v * w;
-        FO_FN(fo_load8)(w, y + k);
-        vy += v * w;
+        FO_FN(fo_load4)(v, a + k);
+        FO_FN(fo_load4)(w, g + k);
+        glo += v * w;
+        FO_FN(fo_load4)(w, y + k);
+        ylo += v * w;
+        FO_FN(fo_load4)(v, a + k + 4);
+        FO_FN(fo_load4)(w, g + k + 4);
+        ghi += v * w;
+        FO_FN(fo_load4)(w, y + k + 4);
+        yhi += v * w;
     }
-    memcpy(ag, &vg, sizeof vg);
-    memcpy(ay, &vy, sizeof vy);
+    memcpy(ag, &glo, sizeof glo);
+    memcpy(ag + 4, &ghi, sizeof ghi);
+    memcpy(ay, &ylo, sizeof ylo);
+    memcpy(ay + 4, &yhi, sizeof yhi);
 #else
     for (; k + 8 <= len; k += 8)
         for (int j = 0; j < 8; j++) {
