@@ -19,11 +19,27 @@ def require_compiler():
         pytest.skip(f"no C compiler ({cc})")
 
 
+def setup_py(name, source, compile_args=(), link_args=()):
+    """The ``setup.py`` text that builds extension ``name`` from ``source`` (a ``.c`` file,
+    or a ``.pyx`` file, cythonized) in place, against the include directory given as its
+    last argument."""
+    ext = (f"Extension({name!r}, [{source!r}], include_dirs=[include], "
+           f"extra_compile_args={list(compile_args)!r}, extra_link_args={list(link_args)!r})")
+    if source.endswith(".pyx"):
+        modules, imports = f"cythonize([{ext}])", "from Cython.Build import cythonize\n"
+    else:
+        modules, imports = f"[{ext}]", ""
+    return (f"import sys\n{imports}from setuptools import Extension, setup\n"
+            f"include = sys.argv.pop()\n"
+            f"setup(ext_modules={modules}, script_args=['build_ext', '--inplace', '-q'])\n")
+
+
 def build_extension(directory, name, files, setup_code):
-    """Write ``files`` ({file name: text}) and ``setup.py`` (``setup_code``, which receives
-    fastopt.get_include() as its last argument) into ``directory``, build in place with the
-    fastopt under test first on sys.path, and import the module ``name`` (removed again by
-    the returned cleanup)."""
+    """Write ``files`` ({file name: text}) and ``setup.py`` (``setup_code``, see
+    :func:`setup_py`) into ``directory``, build in place with the fastopt under test first
+    on sys.path, and import the module ``name`` (removed again by the returned cleanup).
+    Skips the test when there is no C compiler."""
+    require_compiler()
     for fname, text in files.items():
         (directory / fname).write_text(text)
     (directory / "setup.py").write_text(setup_code)

@@ -6,14 +6,13 @@ count through the table, bit-identical to the Python API for 1 and 2 threads.  T
 layout is pinned, and import_fastopt() refuses an older table."""
 import ctypes
 import sys
-import textwrap
 import types
 
 import numpy as np
 import pytest
 
 import fastopt
-from c_api_helpers import build_extension, own_copies, require_compiler, step_inputs
+from c_api_helpers import build_extension, own_copies, setup_py, step_inputs
 from fastopt import _capi
 from fastopt.noise import GradientNoise
 from fastopt.second_order import _vec
@@ -366,19 +365,11 @@ PyMODINIT_FUNC PyInit_capsule_caller(void)
 }
 """
 
-SETUP = textwrap.dedent("""
-    import sys
-    from setuptools import Extension, setup
-    include = sys.argv.pop()
-    setup(ext_modules=[Extension("capsule_caller", ["capsule_caller.c"], include_dirs=[include],
-                                 extra_compile_args=["-O2", "-ffp-contract=fast"])],
-          script_args=["build_ext", "--inplace", "-q"])
-""")
+SETUP = setup_py("capsule_caller", "capsule_caller.c", ["-O2", "-ffp-contract=fast"])
 
 
 @pytest.fixture(scope="module")
 def ext(tmp_path_factory):
-    require_compiler()
     if sys.maxsize != 2**63 - 1:
         pytest.skip("the pinned layout is the LP64 one")
     module, cleanup = build_extension(tmp_path_factory.mktemp("capsule"), "capsule_caller",

@@ -8,13 +8,12 @@ also checks that every header names its fields as the Python class does."""
 import re
 import struct
 import sys
-import textwrap
 
 import numpy as np
 import pytest
 
 import fastopt
-from c_api_helpers import build_extension, require_compiler
+from c_api_helpers import build_extension, setup_py
 from fastopt import clip
 from fastopt._kernels.table import ALGORITHMS as TABLE
 from fastopt.noise import GradientNoise
@@ -135,14 +134,7 @@ PyMODINIT_FUNC PyInit_every_algorithm_caller(void)
 }
 """
 
-SETUP = textwrap.dedent("""
-    import sys
-    from setuptools import Extension, setup
-    include = sys.argv.pop()
-    setup(ext_modules=[Extension("every_algorithm_caller", ["every_algorithm_caller.c"],
-                                 include_dirs=[include], extra_compile_args=["-O2"])],
-          script_args=["build_ext", "--inplace", "-q"])
-""")
+SETUP = setup_py("every_algorithm_caller", "every_algorithm_caller.c", ["-O2"])
 
 
 def header_fields(name):
@@ -169,7 +161,6 @@ def pack_hyper(name, group):
 
 @pytest.fixture(scope="module")
 def ext(tmp_path_factory):
-    require_compiler()
     if sys.maxsize != 2**63 - 1:
         pytest.skip("the hyperparameter structs are packed in the LP64 layout")
     module, cleanup = build_extension(tmp_path_factory.mktemp("every_algorithm"),

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import fastopt
-from c_api_helpers import build_extension, require_compiler
+from c_api_helpers import build_extension, setup_py
 from fastopt import reference
 
 pytest.importorskip("Cython")
@@ -66,21 +66,11 @@ CALLER = textwrap.dedent("""
             sgd_f64(&p[0], &g[0], &b[0], p.shape[0], &h, step)
 """)
 
-SETUP = textwrap.dedent("""
-    import sys
-    from Cython.Build import cythonize
-    from setuptools import Extension, setup
-    include = sys.argv.pop()
-    setup(ext_modules=cythonize([Extension("caller", ["caller.pyx"], include_dirs=[include],
-                                           extra_compile_args=["-fopenmp"],
-                                           extra_link_args=["-fopenmp"])]),
-          script_args=["build_ext", "--inplace", "-q"])
-""")
+SETUP = setup_py("caller", "caller.pyx", ["-fopenmp"], ["-fopenmp"])
 
 
 @pytest.fixture(scope="module")
 def caller(tmp_path_factory):
-    require_compiler()
     module, cleanup = build_extension(tmp_path_factory.mktemp("c_api"), "caller",
                                       {"caller.pyx": CALLER}, SETUP)
     yield module

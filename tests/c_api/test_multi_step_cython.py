@@ -10,7 +10,7 @@ import pytest
 
 import fastopt
 from fastopt.second_order import _vec
-from c_api_helpers import build_extension, own_copies, require_compiler, step_inputs
+from c_api_helpers import build_extension, own_copies, setup_py, step_inputs
 
 pytest.importorskip("Cython")
 
@@ -90,20 +90,11 @@ CALLER = textwrap.dedent("""
         return rows
 """)
 
-SETUP = textwrap.dedent("""
-    import sys
-    from Cython.Build import cythonize
-    from setuptools import Extension, setup
-    include = sys.argv.pop()
-    setup(ext_modules=cythonize([Extension("multi_caller", ["multi_caller.pyx"],
-                                           include_dirs=[include])]),
-          script_args=["build_ext", "--inplace", "-q"])
-""")
+SETUP = setup_py("multi_caller", "multi_caller.pyx")
 
 
 @pytest.fixture(scope="module")
 def caller(tmp_path_factory):
-    require_compiler()
     module, cleanup = build_extension(tmp_path_factory.mktemp("multi_step"), "multi_caller",
                                       {"multi_caller.pyx": CALLER}, SETUP)
     yield module
