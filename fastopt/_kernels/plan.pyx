@@ -1,14 +1,14 @@
 """The step plan of an optimizer: one step of all its param groups.
 
-A step has four phases, each run for every group before the next:
+A step has three phases, each run for every group before the next:
 
 1. ``prepare``: read and validate every group's hyperparameters, every parameter, gradient
    and state array, and check that no array the step writes overlaps another or a
    gradient.  Nothing is written; user code may run here (a hyperparameter's
-   ``__float__``, a state entry's ``__array__``).
-2. ``check_unchanged``: that user code did not change ``opt.state`` meanwhile.
-3. ``sync``: create the state this step needs (only MemoryError can stop it).
-4. ``run``: advance the step counters (and a gradient noise's) and run the kernels of all
+   ``__float__``, a state entry's ``__array__``), so it ends by checking that such code
+   did not change ``opt.state`` meanwhile.
+2. ``sync``: create the state this step needs (only MemoryError can stop it).
+3. ``run``: advance the step counters (and a gradient noise's) and run the kernels of all
    groups in one GIL-released call, so that a step is all groups or none (no signal can
    land between groups).
 
@@ -94,8 +94,8 @@ cdef class StepPlan:
     cdef bint stale            # written must be rebuilt before the next step
     cdef bint busy
     cdef bint prepared
-    cdef object seen_version   # state._version when the slots were last invalidated
-    cdef object checked_version
+    cdef Py_ssize_t n_unsynced # prepared parameters whose state sync must create or re-read
+    cdef long long seen_version  # state._version when the slots were last invalidated
 
     def __cinit__(self, int algo, object state, keys):
         self.algo = algo
@@ -179,27 +179,53 @@ cdef class StepPlan:
         self.prepared = False
         self.stale = True
 
-    def step(self, groups, tuple grads, grad_scale=1.0, noise=None):
+    def step(self, groups, grads, grad_scale=1.0, noise=None):
         """One step of every group.  ``groups``: the optimizer's ``param_groups``, read
         now (a group dict or the list may have been replaced since the last step);
         ``grads``: one gradient (or None: skip the parameter) per parameter, in the order
-        of the parameters across groups; ``grad_scale``: a factor applied to every gradient
-        inside the update (the gradients are not written); ``noise``: a
-        :class:`fastopt.GradientNoise` whose noise is added to every (scaled) gradient
-        inside the update, and whose counter the step advances."""
+        of the parameters across groups, as a list or tuple, or one array when there is
+        one parameter; ``grad_scale``: a factor applied to every gradient inside the
+        update (the gradients are not written); ``noise``: a :class:`fastopt.GradientNoise`
+        whose noise is added to every (scaled) gradient inside the update, and whose
+        counter the step advances."""
+        cdef tuple grad_tuple = self._grad_tuple(grads)
         self.enter()
         try:
-            self._prepare(groups, grads, read_grad_scale(grad_scale), noise)
-            self._check_unchanged()
-            self._sync()
+            self._prepare(groups, grad_tuple, read_grad_scale(grad_scale), noise)
+            if self.n_unsynced:
+                self._sync()
             self._run()
         finally:
-            self.leave()
+            self.busy = False
+
+    cdef tuple _grad_tuple(self, object grads):
+        """``grads`` as a tuple of one entry per parameter (a tuple: the step holds its own
+        references, whatever user code run by the checks does to a list)."""
+        cdef tuple t
+        if type(grads) is list:
+            t = tuple(<list>grads)
+        elif type(grads) is tuple:
+            t = <tuple>grads
+        elif cnp.PyArray_Check(grads):
+            t = (grads,)
+        elif isinstance(grads, (str, bytes, dict)):
+            raise TypeError(f"grads must be an array or a list of arrays, "
+                            f"got {type(grads).__name__}")
+        else:
+            try:
+                t = tuple(grads)
+            except TypeError:
+                raise TypeError(f"grads must be an array or a list of arrays, "
+                                f"got {type(grads).__name__}") from None
+        if len(t) != self.n_params:
+            raise ValueError(f"expected {self.n_params} gradients, got {len(t)}")
+        return t
 
     # ------------------------------------------------------------------------- phases
 
     cdef _prepare(self, object groups, tuple grads, double grad_scale, object noise):
-        cdef Py_ssize_t gi, i, k, j, n_items = 0, total = 0, size
+        cdef Py_ssize_t gi, i, k, j, n_items = 0, n_unsynced = 0, total = 0, size
+        cdef long long version
         cdef int needed
         cdef Group* G
         cdef Slot* s
@@ -253,6 +279,7 @@ cdef class StepPlan:
                     continue
                 s = &self.slots[k]
                 if s.synced != G.needed:
+                    n_unsynced += 1
                     if not self.stale:
                         self._check_state(k, p)
                 else:
@@ -275,16 +302,10 @@ cdef class StepPlan:
             raise ValueError(f"gradient {self.items[j].param} shares memory with "
                              f"{self._label(k)}, which the step writes")
         self.n_items = n_items
-        self.checked_version = self.state._version
-        if self.checked_version != version:
+        self.n_unsynced = n_unsynced
+        if self.state._version != version:  # user code run by the checks changed it
             self._changed()
         self.prepared = True
-
-    cdef _check_unchanged(self):
-        """Raise if ``state`` changed since ``prepare`` checked it (user code that ran during
-        the checks)."""
-        if self.state._version != self.checked_version:
-            self._changed()
 
     cdef _changed(self):
         self.prepared = False

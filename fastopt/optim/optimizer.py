@@ -141,14 +141,6 @@ class Optimizer:
             >>> w
             array([-0.2,  0.1])
         """
-        if isinstance(grads, np.ndarray):
-            grads = (grads,)
-        elif isinstance(grads, list):  # a tuple: the step holds its own references
-            grads = tuple(grads)
-        elif not isinstance(grads, tuple):
-            grads = tuple(_as_param_list(grads, "grads"))
-        if len(grads) != self._n_params:
-            raise ValueError(f"expected {self._n_params} gradients, got {len(grads)}")
         self._plan.step(self.param_groups, grads, grad_scale, noise)
 
     def __getstate__(self):
