@@ -389,3 +389,34 @@ def test_state_can_be_pickled_and_copied(what):
     opt.state = pickle.loads(pickle.dumps(opt.state))  # and a loaded one can be used
     opt.step([np.ones(5), np.ones(5)])
     assert int(opt.state[1]["step"]) == 2
+
+
+
+class _StepThatClearsState:
+    """A 'step' state entry whose ``__array__`` (run when the step checks the state it was
+    given) clears the optimizer's state."""
+
+    def __init__(self, opt, value):
+        self.opt, self.value = opt, value
+
+    def __array__(self, dtype=None, copy=None):
+        self.opt.state.clear()
+        return np.array(self.value, dtype=dtype)
+
+
+def test_state_changed_by_user_code_during_the_checks_fails_the_step_and_writes_nothing():
+    params = [np.zeros(1000), np.zeros(7)]
+    opt = fastopt.Adam(params, lr=0.1)
+    opt.step([np.ones(1000), np.ones(7)])
+    before = [p.copy() for p in params]
+    entry = dict(opt.state[0])
+    entry["step"] = _StepThatClearsState(opt, 1)
+    opt.state[0] = entry
+    with pytest.raises(RuntimeError, match="opt.state was changed while the step was being "
+                                           "checked; nothing was written"):
+        opt.step([np.ones(1000), np.ones(7)])
+    for p, b in zip(params, before):
+        np.testing.assert_array_equal(p, b)
+    assert len(opt.state) == 0  # what the user's code did, and nothing more
+    opt.step([np.ones(1000), np.ones(7)])  # the state starts over
+    np.testing.assert_array_equal(params[1], _fresh_step([before[1]], [np.ones(7)])[0])
