@@ -150,23 +150,32 @@ static int FO_FN(fo_combine)(ptrdiff_t n, int nv, const double *c, const FO_T *c
     return 0;
 }
 
-/* max_k |v[k]| (NaN if any element is NaN) */
+/* max_k |v[k]| (NaN if any element is NaN).  By the bits, as in fo_lbfgs_update: with the
+ * sign cleared the IEEE encodings order like the values and every NaN lies above inf, so an
+ * unsigned max is max |v| with NaN propagated, and it vectorizes (the float max with its NaN
+ * test did not: 5x slower than NumPy's abs().max() at 10^6 elements). */
 FO_CLONES static double FO_FN(fo_absmax)(ptrdiff_t n, const FO_T *FO_RESTRICT v)
 {
-    FO_T m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    FO_UT m[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     ptrdiff_t k = 0;
     for (; k + 8 <= n; k += 8)
         for (int j = 0; j < 8; j++) {
-            FO_T a = v[k + j] < 0 ? -v[k + j] : v[k + j];
-            m[j] = FO_MAX_NAN(m[j], a);
+            FO_UT u;
+            memcpy(&u, v + k + j, sizeof u);
+            u &= (FO_UT)-1 >> 1;
+            m[j] = u > m[j] ? u : m[j];
         }
     for (; k < n; k++) {
-        FO_T a = v[k] < 0 ? -v[k] : v[k];
-        m[0] = FO_MAX_NAN(m[0], a);
+        FO_UT u;
+        memcpy(&u, v + k, sizeof u);
+        u &= (FO_UT)-1 >> 1;
+        m[0] = u > m[0] ? u : m[0];
     }
-    FO_T r = m[0];
-    for (int j = 1; j < 8; j++) r = FO_MAX_NAN(r, m[j]);
-    return (double)r;
+    FO_UT r = m[0];
+    for (int j = 1; j < 8; j++) r = m[j] > r ? m[j] : r;
+    FO_T x;
+    memcpy(&x, &r, sizeof x);
+    return (double)x;
 }
 
 /* ------------------------------------------------------------------ L-BFGS history ---- *
