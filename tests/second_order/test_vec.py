@@ -26,6 +26,25 @@ def test_multidot_and_combine_match_numpy(dtype, n):
     assert _vec.absmax(V[0]) == np.abs(V[0]).max()
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n", [1, 7, 8, 9, 15, 16, 17, 1001])
+def test_absmax_is_the_largest_magnitude_and_propagates_nan(dtype, n):
+    rng = np.random.default_rng(n)
+    v = rng.standard_normal(n).astype(dtype)
+    v[rng.integers(n)] = -7.5                      # the largest magnitude is negative
+    assert _vec.absmax(v) == 7.5
+    assert _vec.absmax(np.full(n, -0.0, dtype)) == 0.0
+    for k in {0, n // 2, n - 1}:                   # in a vector lane and in the tail
+        w = v.copy()
+        w[k] = -np.inf
+        assert _vec.absmax(w) == np.inf
+        w[(k + 1) % n] = np.nan                    # NaN wins over inf, wherever it lies
+        assert np.isnan(_vec.absmax(w))
+        w = v.copy()
+        w[k] = -np.nan
+        assert np.isnan(_vec.absmax(w))
+
+
 def test_combine_may_write_into_an_input():
     x = np.arange(5000.0)
     d = np.ones(5000)
