@@ -196,27 +196,26 @@ cdef class StepPlan:
                 self._sync()
             self._run()
         finally:
-            self.busy = False
+            self.leave()
 
     cdef tuple _grad_tuple(self, object grads):
         """``grads`` as a tuple of one entry per parameter (a tuple: the step holds its own
         references, whatever user code run by the checks does to a list)."""
-        cdef tuple t
+        cdef object t = None
         if type(grads) is list:
             t = tuple(<list>grads)
         elif type(grads) is tuple:
-            t = <tuple>grads
+            t = grads
         elif cnp.PyArray_Check(grads):
             t = (grads,)
-        elif isinstance(grads, (str, bytes, dict)):
-            raise TypeError(f"grads must be an array or a list of arrays, "
-                            f"got {type(grads).__name__}")
-        else:
+        elif not isinstance(grads, (str, bytes, dict)):
             try:
                 t = tuple(grads)
             except TypeError:
-                raise TypeError(f"grads must be an array or a list of arrays, "
-                                f"got {type(grads).__name__}") from None
+                pass
+        if t is None:
+            raise TypeError(f"grads must be an array or a list of arrays, "
+                            f"got {type(grads).__name__}")
         if len(t) != self.n_params:
             raise ValueError(f"expected {self.n_params} gradients, got {len(t)}")
         return t
