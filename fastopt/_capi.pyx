@@ -24,7 +24,7 @@ from libc.stdlib cimport free, malloc
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport (
     ADADELTA, ADAGRAD, ADAM, ADAMAX, N_ALGOS, NADAM, RMSPROP, SGD, STEP_MAX, Hyper, Item,
-    make_coef, needed_state, run_items_noise, scale_gradients,
+    copy_hyper, make_coef, needed_state, run_items_noise, scale_gradients,
 )
 from fastopt._kernels.noise cimport fo_noise_sigma, fo_noise_spec
 from fastopt._kernels.threads cimport num_threads
@@ -32,9 +32,8 @@ from fastopt.kernels cimport (
     CAPI, FASTOPT_ADADELTA, FASTOPT_ADAGRAD, FASTOPT_ADAM, FASTOPT_ADAMAX, FASTOPT_CAPI_VERSION,
     FASTOPT_ERR_ALGO, FASTOPT_ERR_DTYPE, FASTOPT_ERR_MEMORY, FASTOPT_ERR_NULL,
     FASTOPT_ERR_OPTIONS, FASTOPT_ERR_SIZE, FASTOPT_ERR_STEP, FASTOPT_ERR_VALUE, FASTOPT_FLOAT32,
-    FASTOPT_FLOAT64, FASTOPT_NADAM, FASTOPT_OK, FASTOPT_RMSPROP, FASTOPT_SGD, AdadeltaHyper,
-    AdagradHyper, AdamaxHyper, AdamHyper, GradOptions, NAdamHyper, RMSpropHyper, SGDHyper,
-    StepArray, grad_options_default,
+    FASTOPT_FLOAT64, FASTOPT_NADAM, FASTOPT_OK, FASTOPT_RMSPROP, FASTOPT_SGD, GradOptions,
+    NAdamHyper, StepArray, grad_options_default,
 )
 from fastopt.second_order._vec cimport (
     combine_raw, lbfgs_direction, lbfgs_free, lbfgs_new, lbfgs_update, multidot_raw,
@@ -92,25 +91,6 @@ assert (FASTOPT_SGD, FASTOPT_ADAGRAD, FASTOPT_ADADELTA, FASTOPT_RMSPROP, FASTOPT
         FASTOPT_ADAMAX, FASTOPT_NADAM) == (SGD, ADAGRAD, ADADELTA, RMSPROP, ADAM, ADAMAX, NADAM)
 
 
-cdef int _read_hyper(int algo, const void* hyper, Hyper* h) noexcept nogil:
-    """Copy the caller's fo_<algo>_hyper into the union (only its own bytes are read)."""
-    if algo == SGD:
-        h.sgd = (<const SGDHyper*>hyper)[0]
-    elif algo == ADAGRAD:
-        h.adagrad = (<const AdagradHyper*>hyper)[0]
-    elif algo == ADADELTA:
-        h.adadelta = (<const AdadeltaHyper*>hyper)[0]
-    elif algo == RMSPROP:
-        h.rmsprop = (<const RMSpropHyper*>hyper)[0]
-    elif algo == ADAM:
-        h.adam = (<const AdamHyper*>hyper)[0]
-    elif algo == ADAMAX:
-        h.adamax = (<const AdamaxHyper*>hyper)[0]
-    else:
-        h.nadam = (<const NAdamHyper*>hyper)[0]
-    return 0
-
-
 cdef int _step(int algo, int dtype, const void* hyper, long long step, double mu_product,
                const GradOptions* options, const StepArray* arrays,
                ptrdiff_t n_arrays) noexcept nogil:
@@ -145,7 +125,7 @@ cdef int _step(int algo, int dtype, const void* hyper, long long step, double mu
         return FASTOPT_ERR_SIZE  # a position beyond 32 bits
     if algo == NADAM and not isfinite(mu_product):
         return FASTOPT_ERR_VALUE
-    _read_hyper(algo, hyper, &h)
+    copy_hyper(algo, hyper, &h)
     needed = needed_state(algo, &h)
     for i in range(n_arrays):  # every check before anything is written
         if arrays[i].n < 0 or arrays[i].n > PTRDIFF_MAX - total:

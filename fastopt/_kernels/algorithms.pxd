@@ -21,6 +21,7 @@ cdef long long STEP_MAX    # step counters are < STEP_MAX (far from int64 overfl
 
 cdef int read_hyper(int algo, dict g, Hyper* h) except -1
 cdef double read_nonneg(dict group, str key, str what) except? -1.0
+cdef void copy_hyper(int algo, const void* src, Hyper* h) noexcept nogil
 cdef int needed_state(int algo, const Hyper* h) noexcept nogil
 cdef fo_coef make_coef(int algo, const Hyper* h, long long step, bint first,
                        double mu_product) noexcept nogil
