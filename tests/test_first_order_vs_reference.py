@@ -43,31 +43,35 @@ def _run_reference(name, kw, params, pools, steps=STEPS, change_lr_at=None):
     return ref
 
 
-def _compare_state(opt, ref, dtype):
+def _compare_state(opt, ref, dtype, where=""):
     for i, st in enumerate(ref.state):
         for name, expected in st.items():
             if name in opt.state[i]:
-                assert_close(opt.state[i][name], expected, dtype, f"state {name} of param {i}")
-        assert int(opt.state[i].get("step", ref.t)) == ref.t
+                assert_close(opt.state[i][name], expected, dtype,
+                             f"{where}: state {name} of param {i}")
+        assert int(opt.state[i].get("step", ref.t)) == ref.t, where
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name,kw", ALL_CASES, ids=[case_id(*c) for c in ALL_CASES])
-def test_optimizer_matches_reference(name, kw, size, dtype, threads):
-    rng = np.random.default_rng(size)
-    p0 = rng.standard_normal(size).astype(dtype)
-    pools = [gradient_pool(rng, size, dtype)]
-    ref = _run_reference(name, kw, [p0.copy()], pools, change_lr_at=STEPS // 2)
-    results = []
-    for n_threads in (1, 2):
-        threads(n_threads)
-        p = p0.copy()
-        opt = _run(name, kw, [p], pools, change_lr_at=STEPS // 2)
-        results.append(p)
-        assert_close(p, ref.params[0], dtype, f"{n_threads} thread(s)")
-        _compare_state(opt, ref, dtype)
-    np.testing.assert_array_equal(results[0], results[1])  # bit-identical across thread counts
+def test_optimizer_matches_reference(name, kw, dtype, threads):
+    """Every size of SIZES (tails around the SIMD widths, one beyond the threading
+    threshold), 1 and 2 threads, bit-identical across thread counts, the state too."""
+    for size in SIZES:
+        rng = np.random.default_rng(size)
+        p0 = rng.standard_normal(size).astype(dtype)
+        pools = [gradient_pool(rng, size, dtype)]
+        ref = _run_reference(name, kw, [p0.copy()], pools, change_lr_at=STEPS // 2)
+        results = []
+        for n_threads in (1, 2):
+            threads(n_threads)
+            p = p0.copy()
+            opt = _run(name, kw, [p], pools, change_lr_at=STEPS // 2)
+            results.append(p)
+            assert_close(p, ref.params[0], dtype, f"size {size}, {n_threads} thread(s)")
+            _compare_state(opt, ref, dtype, f"size {size}, {n_threads} thread(s)")
+        np.testing.assert_array_equal(results[0], results[1],
+                                      err_msg=f"size {size}: 1 and 2 threads differ")
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
