@@ -22,35 +22,38 @@ def torch_default_float64():
     torch.set_default_dtype(before)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
 @pytest.mark.parametrize("name,kw", ALL_CASES, ids=[case_id(*c) for c in ALL_CASES])
-def test_trajectory_matches_torch(name, kw, dtype, torch_default_float64):
-    rng = np.random.default_rng(7)
-    shapes = [(37,), (5, 9)]
-    p0 = [rng.standard_normal(s).astype(dtype) for s in shapes]
-    pools = [gradient_pool(rng, s, dtype, k=3) for s in shapes]
-    params = [p.copy() for p in p0]
-    tparams = [torch.tensor(p, requires_grad=False) for p in p0]
-    opt = ALGORITHMS[name][0](params, **kw)
-    topt = getattr(torch.optim, TORCH_CLASSES[name])(tparams, foreach=False, **kw)
-    for t in range(1, STEPS + 1):
-        grads = [gradient(pool, t) for pool in pools]
-        for tp, g in zip(tparams, grads):
-            tp.grad = torch.from_numpy(g.copy())
-        topt.step()
-        opt.step(grads)
-    for i, (p, tp) in enumerate(zip(params, tparams)):
-        assert_close(p, tp.numpy(), dtype, f"param {i}")
-        for key, value in topt.state[tp].items():
-            if key in opt.state[i] and isinstance(value, torch.Tensor):
-                expected = value.numpy()
-                if key == "step":
-                    assert int(opt.state[i]["step"]) == int(expected)
-                elif key == "mu_product":
-                    assert float(opt.state[i]["mu_product"]) == pytest.approx(float(expected),
-                                                                            rel=1e-6)
-                else:
-                    assert_close(opt.state[i][key], expected, dtype, f"state {key} of param {i}")
+def test_trajectory_matches_torch(name, kw, torch_default_float64):
+    """float32 and float64, 60 steps: parameters and every state tensor torch keeps."""
+    for dtype in (np.float32, np.float64):
+        where = np.dtype(dtype).name
+        rng = np.random.default_rng(7)
+        shapes = [(37,), (5, 9)]
+        p0 = [rng.standard_normal(s).astype(dtype) for s in shapes]
+        pools = [gradient_pool(rng, s, dtype, k=3) for s in shapes]
+        params = [p.copy() for p in p0]
+        tparams = [torch.tensor(p, requires_grad=False) for p in p0]
+        opt = ALGORITHMS[name][0](params, **kw)
+        topt = getattr(torch.optim, TORCH_CLASSES[name])(tparams, foreach=False, **kw)
+        for t in range(1, STEPS + 1):
+            grads = [gradient(pool, t) for pool in pools]
+            for tp, g in zip(tparams, grads):
+                tp.grad = torch.from_numpy(g.copy())
+            topt.step()
+            opt.step(grads)
+        for i, (p, tp) in enumerate(zip(params, tparams)):
+            assert_close(p, tp.numpy(), dtype, f"{where}: param {i}")
+            for key, value in topt.state[tp].items():
+                if key in opt.state[i] and isinstance(value, torch.Tensor):
+                    expected = value.numpy()
+                    if key == "step":
+                        assert int(opt.state[i]["step"]) == int(expected), where
+                    elif key == "mu_product":
+                        assert float(opt.state[i]["mu_product"]) == \
+                            pytest.approx(float(expected), rel=1e-6), where
+                    else:
+                        assert_close(opt.state[i][key], expected, dtype,
+                                     f"{where}: state {key} of param {i}")
 
 
 def test_defaults_match_torch():
