@@ -37,6 +37,8 @@ cdef extern from "fastopt/pool.h" nogil:
     void fo_pool_set_spin_us(int us)
     int fo_pool_threaded()
     int fo_pool_workers()
+    int fo_pool_find_openmp(const char* path)
+    void fo_pool_use_openmp(int threads)
     const fo_pool_api fo_pool_api_table
 
 _C_API = PyCapsule_New(<void*>&fo_pool_api_table, b"fastopt._pool._C_API", NULL)
@@ -95,6 +97,18 @@ def _set_spin_us(int us):
     old = fo_pool_get_spin_us()
     fo_pool_set_spin_us(us)
     return old
+
+
+def _find_openmp(path):
+    """Whether the OpenMP runtime at ``path`` is loaded in this process (it is not loaded
+    here) and exports ``GOMP_parallel``; if so, :func:`_use_openmp` hands jobs to it."""
+    return bool(fo_pool_find_openmp(os.fsencode(path)))
+
+
+def _use_openmp(int threads):
+    """Run this thread's jobs on a team of at most ``threads`` threads of the runtime
+    :func:`_find_openmp` found (0 or 1: on fastopt's own pool again)."""
+    fo_pool_use_openmp(threads)
 
 
 def _workers():

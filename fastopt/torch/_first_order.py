@@ -19,7 +19,7 @@ A step is checked in full before anything is written: the group values (with tor
 messages), every parameter, gradient and state tensor, and -- when a step takes more than one
 kernel call -- that no written tensor shares memory with another or with a gradient.  Only
 then is missing state created (with torch's keys, dtypes and initial values) and the kernels
-run.  Parameters of one group whose ``step`` counts differ (a parameter added later, a
+run, on torch's own OpenMP threads (:mod:`fastopt.torch._threads`).  Parameters of one group whose ``step`` counts differ (a parameter added later, a
 checkpoint) take one call per distinct count.
 """
 import math
@@ -31,6 +31,7 @@ from fastopt.torch._checks import (
     check_disjoint, check_grad, check_param, check_state_tensor, group_nonneg, group_real,
     tensor_name,
 )
+from fastopt.torch._threads import ON_TORCH_THREADS
 
 
 def _scalar_dtype():
@@ -596,9 +597,10 @@ class FastoptStep:
         for state, p, key, t in created:
             (self.state[p] if state is None else state)[key] = t
         try:
-            for hyper, plan in plans:
-                for call in plan.calls:
-                    self._run(hyper, call)
+            with ON_TORCH_THREADS:
+                for hyper, plan in plans:
+                    for call in plan.calls:
+                        self._run(hyper, call)
         except BaseException:
             self.__dict__["_fastopt_plans"] = {}    # a call not run: its plan is stale
             raise

@@ -53,6 +53,7 @@ import torch
 from fastopt.second_order import _vec
 from fastopt.second_order.linesearch import wolfe_search
 from fastopt.torch._checks import check_grad, check_param, group_nonneg, tensor_name
+from fastopt.torch._threads import ON_TORCH_THREADS
 
 __all__ = ["LBFGS"]
 
@@ -261,7 +262,13 @@ class LBFGS(torch.optim.LBFGS):
         """Up to ``max_iter`` L-BFGS iterations; returns the closure's first loss.
 
         ``closure`` re-evaluates the model (zero the gradients, compute the loss, call
-        ``backward``) and returns the loss; it runs with gradients enabled."""
+        ``backward``) and returns the loss; it runs with gradients enabled.  fastopt's
+        kernels run on torch's OpenMP threads (:mod:`fastopt.torch._threads`)."""
+        with ON_TORCH_THREADS:
+            return self._iterate(closure)
+
+    def _iterate(self, closure):
+        """The body of :meth:`step`."""
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         lr, max_iter, max_eval, tol_grad, tol_change, history, line_search = self._options()

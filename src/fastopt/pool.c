@@ -207,11 +207,64 @@ static int fo_pool_grow(int want)
     return P.n_workers;
 }
 
+/* ---- jobs handed to an OpenMP runtime's threads (fo_pool_use_openmp) ----
+ * GOMP_parallel(fn, data, num_threads, flags) is what `#pragma omp parallel` compiles to in
+ * libgomp's ABI (LLVM's and Intel's runtimes export it too): it runs fn(data) on a team of
+ * num_threads, the caller as thread 0, and returns after the team's closing barrier. */
+typedef void (*fo_gomp_parallel_fn)(void (*fn)(void *), void *data, unsigned num_threads,
+                                    unsigned flags);
+static fo_gomp_parallel_fn fo_omp_entry = NULL;   /* found once by fo_pool_find_openmp */
+static __thread int fo_omp_threads = 0;           /* this thread's jobs: team size, 0 off */
+
+struct fo_omp_job {
+    fo_chunk_fn fn;
+    void *ctx;
+    ptrdiff_t n;
+    ptrdiff_t next __attribute__((aligned(FO_LINE)));  /* the next unclaimed chunk */
+};
+
+static void fo_omp_body(void *arg)
+{
+    struct fo_omp_job *job = (struct fo_omp_job *)arg;
+    for (;;) {
+        ptrdiff_t c = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+        if (c >= job->n) return;
+        job->fn(job->ctx, c);
+    }
+}
+
+#ifdef __linux__
+#include <dlfcn.h>
+int fo_pool_find_openmp(const char *path)
+{
+    void *lib = dlopen(path, RTLD_NOW | RTLD_NOLOAD);
+    if (lib == NULL) return 0;
+    void *entry = dlsym(lib, "GOMP_parallel");
+    dlclose(lib);             /* RTLD_NOLOAD took a reference; the library stays loaded */
+    if (entry == NULL) return 0;
+    __atomic_store_n(&fo_omp_entry, (fo_gomp_parallel_fn)entry, __ATOMIC_RELEASE);
+    return 1;
+}
+#else
+int fo_pool_find_openmp(const char *path) { (void)path; return 0; }
+#endif
+
+void fo_pool_use_openmp(int threads)
+{
+    fo_omp_threads = (threads > 1 && LOAD(&fo_omp_entry, ACQUIRE) != NULL) ? threads : 0;
+}
+
 void fo_pool_run(ptrdiff_t n, int max_threads, fo_chunk_fn fn, void *ctx)
 {
     int t = LOAD(&fo_pool_nthreads, RELAXED);
     if (max_threads < t) t = max_threads;
     if ((ptrdiff_t)t > n) t = (int)n;
+    if (fo_omp_threads > 0 && t > 1) {
+        if (t > fo_omp_threads) t = fo_omp_threads;
+        struct fo_omp_job job = {fn, ctx, n, 0};
+        LOAD(&fo_omp_entry, ACQUIRE)(fo_omp_body, &job, (unsigned)t, 0);
+        return;
+    }
     int expected = 0;
     if (t <= 1 || n > FO_POOL_MAX_CHUNKS ||
         !__atomic_compare_exchange_n(&P.busy, &expected, 1, 0, __ATOMIC_ACQUIRE,
@@ -260,6 +313,8 @@ void fo_pool_run(ptrdiff_t n, int max_threads, fo_chunk_fn fn, void *ctx)
 
 int fo_pool_workers(void) { return 0; }
 int fo_pool_threaded(void) { return 0; }
+int fo_pool_find_openmp(const char *path) { (void)path; return 0; }
+void fo_pool_use_openmp(int threads) { (void)threads; }
 
 #endif
 

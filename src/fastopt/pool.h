@@ -54,6 +54,15 @@ FO_POOL_EXPORT void fo_pool_set_num_threads(int n);
 /* how long an idle worker spins before it sleeps, in microseconds */
 FO_POOL_EXPORT int fo_pool_get_spin_us(void);
 FO_POOL_EXPORT void fo_pool_set_spin_us(int us);
+/* Hand this thread's jobs to the threads of an OpenMP runtime already loaded in the process
+ * (the library at `path`, found without loading it: 1 if found, else 0), and with
+ * fo_pool_use_openmp(threads) (threads > 1; 0 or 1: fastopt's own pool again) use a team of
+ * at most `threads` of them.  fastopt.torch steps on torch's OpenMP threads this way:
+ * awake right after torch's backward, they take the chunks at once, where fastopt's own
+ * workers would first have to wake and then share cores with them.  The chunks are the
+ * same, so are the results. */
+FO_POOL_EXPORT int fo_pool_find_openmp(const char *path);
+FO_POOL_EXPORT void fo_pool_use_openmp(int threads);
 /* 1 if built with threads, 0 for the serial build */
 FO_POOL_EXPORT int fo_pool_threaded(void);
 /* worker threads started so far in this process */
