@@ -2,6 +2,7 @@
 chunk runs once on them, the results are the bits of one thread, and fastopt's own pool is
 not used while a fastopt.torch optimizer steps."""
 import contextlib
+import os
 import subprocess
 import sys
 import textwrap
@@ -27,7 +28,8 @@ def test_torchs_openmp_runtime_is_found_on_linux():
 
 @needs_torch_openmp
 @pytest.mark.parametrize("team", [2, 3, 8])
-def test_every_chunk_runs_exactly_once_on_torchs_threads(team):
+def test_every_chunk_runs_exactly_once_on_torchs_threads(team, threads):
+    threads(team)
     _pool._use_openmp(team)
     try:
         for n_chunks in (0, 1, 2, 3, 17, 1000):
@@ -36,6 +38,28 @@ def test_every_chunk_runs_exactly_once_on_torchs_threads(team):
                 assert (counts == 1).all(), f"team {team}, {n_chunks} chunks"
     finally:
         _pool._use_openmp(0)
+
+
+def _run_chunks_in_a_fresh_process(env, team):
+    code = textwrap.dedent(f"""
+        import torch, fastopt, fastopt.torch
+        from fastopt import _pool
+        fastopt.set_num_threads({team})
+        _pool._use_openmp({team})
+        bad = [n for n in (1, 2, 5, 64, 1000, 4097) if not (_pool._run_chunks(n, 64, 50) == 1).all()]
+        print(bad)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, env={**os.environ, **env})
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+@needs_torch_openmp
+def test_every_chunk_runs_once_when_the_runtime_gives_a_smaller_team_than_asked():
+    # OMP_THREAD_LIMIT=2: GOMP_parallel runs 2 threads of the 8 asked for; they take the
+    # absent members' ranges too
+    assert _run_chunks_in_a_fresh_process({"OMP_THREAD_LIMIT": "2"}, 8) == "[]"
 
 
 @contextlib.contextmanager
