@@ -1,0 +1,355 @@
+"""The cached step of a fastopt.torch param group: the part that runs at every step, compiled.
+
+:meth:`fastopt.torch._first_order.FastoptStep._build` checks every tensor of a param group
+and records what it found here: a :class:`Plan` of :class:`Slot` (one per parameter with a
+gradient: the tensors and the cheap keys they were checked with) and :class:`Call` (one
+kernel call: the raw addresses of the parameters, gradients and state of the parameters
+that share a step count).  At the next step :meth:`Plan.reuse` compares every tensor with
+its key, checks each new gradient (``zero_grad()`` and ``backward()`` make new ones every
+step) and puts its address in its call; :meth:`Call.run` runs the kernels on the addresses.
+No address outlives the check that read it: every address a call holds was read from a
+tensor whose key was compared at this step (or, for a contiguous copy of a gradient, from
+the copy this step made), and the call holds a reference to that tensor.
+
+:class:`Spans` is the overlap check: no two tensors a step writes share memory, and no
+gradient shares memory with one (the result would depend on the order of the writes).
+"""
+from libc.stdint cimport uintptr_t
+from libc.stdlib cimport qsort
+from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+
+import torch
+
+from fastopt._kernels._coef cimport fo_coef
+from fastopt._kernels.algorithms cimport Hyper, Item, make_coef, read_hyper, run_items
+from fastopt._kernels.threads cimport num_threads
+
+cdef object STRIDED = torch.strided
+
+
+cdef inline char* address(t):
+    return <char*><uintptr_t>t.data_ptr()
+
+
+def key(t):
+    """What the checks of a parameter or gradient ``t`` depend on, besides the tensor object:
+    the address, shape, strides, dtype (complex ones are rejected, so no conjugate bit) and
+    the negative bit, which a view at the same address can carry.
+
+    An address is only reused for the same tensor object with the same key: the tensor
+    owns the memory at its current address, so an address, shape, strides and dtype that
+    match describe exactly that memory, even when ``.data`` was swapped for storage that
+    happens to sit at the old address."""
+    return t.data_ptr(), t.shape, t.stride(), t.dtype, t.is_neg()
+
+
+def state_key(t):
+    """:func:`key` of a state tensor, and ``requires_grad``, which its check rejects."""
+    return t.data_ptr(), t.shape, t.stride(), t.dtype, t.is_neg(), t.requires_grad
+
+
+cdef class Call:
+    """One kernel call: the parameters of a group that share a step count.
+
+    ``step`` is the step number the call runs next; ``steps`` and ``mus`` are NumPy views of
+    the parameters' 0-d ``step`` and NAdam ``mu_product`` state, which the caller advances
+    after :meth:`run` (and sets ``step`` and ``mu`` to what they then hold, so that a
+    cached :class:`Plan` knows what the scalar state must read at the next step)."""
+
+    cdef public long long step
+    cdef public object mu
+    cdef public list steps, mus
+    cdef list held            # per position: the tensors whose addresses the item holds
+    cdef list labels          # per position: the parameter's name
+    cdef Item* items
+    cdef Py_ssize_t* starts
+    cdef Py_ssize_t* item_of  # per position: its item, or -1 for an empty parameter
+    cdef Py_ssize_t n, n_items, cap
+    cdef int n_states
+
+    def __cinit__(self, long long step, int n_states):
+        self.step = step
+        self.mu = None
+        self.n_states = n_states
+        self.steps, self.mus, self.held, self.labels = [], [], [], []
+
+    def __dealloc__(self):
+        PyMem_Free(self.items)
+        PyMem_Free(self.starts)
+        PyMem_Free(self.item_of)
+
+    @property
+    def size(self):
+        """The number of parameters in the call."""
+        return self.n
+
+    def add(self, p, grad, states, str what):
+        """Append a checked parameter (contiguous, float32/float64), its checked contiguous
+        gradient and its state tensors (one per kernel state argument, None where the
+        options use none); returns its position."""
+        cdef Py_ssize_t i = self.n, j, total
+        cdef int k
+        if self.n == self.cap:
+            self._grow(2 * self.cap + 4)
+        numel = p.numel()
+        self.item_of[i] = -1
+        if numel:
+            j = self.n_items
+            total = self.starts[j]
+            self.items[j].p = address(p)
+            self.items[j].g = address(grad)
+            for k in range(3):
+                s = states[k] if k < len(states) else None
+                self.items[j].s[k] = NULL if s is None else address(s)
+            self.items[j].n = numel
+            self.items[j].param = i
+            self.items[j].itemsize = p.element_size()
+            self.items[j].coef = NULL
+            self.starts[j + 1] = total + numel
+            self.item_of[i] = j
+            self.n_items += 1
+        self.held.append([p, grad, states])
+        self.labels.append(what)
+        self.n += 1
+        return i
+
+    cdef int _grow(self, Py_ssize_t cap) except -1:
+        items = <Item*>PyMem_Realloc(self.items, cap * sizeof(Item))
+        if items == NULL:
+            raise MemoryError()
+        self.items = items
+        starts = <Py_ssize_t*>PyMem_Realloc(self.starts, (cap + 1) * sizeof(Py_ssize_t))
+        if starts == NULL:
+            raise MemoryError()
+        self.starts = starts
+        item_of = <Py_ssize_t*>PyMem_Realloc(self.item_of, cap * sizeof(Py_ssize_t))
+        if item_of == NULL:
+            raise MemoryError()
+        self.item_of = item_of
+        if self.cap == 0:
+            self.starts[0] = 0
+        self.cap = cap
+        return 0
+
+    cdef void set_grad(self, Py_ssize_t i, object grad):
+        """Position ``i`` reads the (checked, contiguous) gradient ``grad`` from now on."""
+        cdef list held = <list>self.held[i]
+        held[1] = grad
+        if self.item_of[i] >= 0:
+            self.items[self.item_of[i]].g = address(grad)
+
+    def run(self, int algo, dict hyper, double mu_product=1.0):
+        """Run step number ``step`` of ``algo`` with the hyperparameters ``hyper`` (a param
+        group's keys, as fastopt.optim reads them) on every parameter of the call, in one
+        GIL-released pass on up to fastopt.get_num_threads() threads."""
+        cdef Hyper h
+        cdef fo_coef coef
+        cdef Py_ssize_t j
+        read_hyper(algo, hyper, &h)
+        coef = make_coef(algo, &h, self.step, self.step == 1, mu_product)
+        for j in range(self.n_items):
+            self.items[j].coef = &coef
+        with nogil:
+            run_items(self.items, self.starts, self.n_items, algo, num_threads())
+
+
+cdef class Slot:
+    """One parameter with a gradient in a cached :class:`Plan`: the tensors its part of the
+    step was built from, with their keys, and where it sits in its call.
+
+    ``tensors``: ``(state key, tensor, state_key(tensor))`` of its scalar and array state;
+    ``grad``/``gkey``: the gradient tensor the call reads and its key, or ``grad`` None
+    when the call reads a contiguous copy of it (made again every step, since the
+    gradient's values change)."""
+
+    cdef public object p, pkey, sd, grad, gkey
+    cdef public tuple tensors
+    cdef public Call call
+    cdef public Py_ssize_t index
+    cdef public str what
+
+    def __init__(self, p, pkey, sd, tuple tensors, Call call, Py_ssize_t index, str what):
+        self.p, self.pkey, self.sd, self.tensors = p, pkey, sd, tensors
+        self.call, self.index, self.what = call, index, what
+        self.grad = self.gkey = None
+
+
+cdef class Plan:
+    """One param group's step, kept between steps while nothing it was built from changed.
+
+    :meth:`reuse` finds, with a few attribute reads per tensor:
+
+    * the same group dict at the same index of ``param_groups``, the same ``params`` list
+      object of the same length, the same ``opt.state`` object, and the same state keys
+      for the group's current options (``amsgrad``, ``momentum``, ``centered`` choose them);
+    * for every parameter: the same tensor, with a gradient exactly where it had one; the
+      same :func:`key` (address, shape, strides, dtype); the same state dict, holding the
+      same tensors under the same keys, each with the same :func:`state_key`;
+    * every ``step`` (and NAdam ``mu_product``) holding the value the last step wrote.
+
+    Anything else -- a swapped ``.data``, a state tensor replaced or reshaped,
+    ``load_state_dict`` (new groups and state), ``add_param_group``, a gradient that
+    appears or goes away, an edited step count -- rebuilds the group's plan with all
+    checks.  Gradients may change without a rebuild: each new or changed gradient is
+    checked, and its address put in its call.  Group values (``lr``, ``betas``, ...) are
+    not part of the plan; they are read and checked at every step.
+
+    ``checked_grad(grad, p, what)`` returns ``(tensor, reusable)`` for a gradient that is
+    not a dense contiguous tensor of the parameter's dtype and shape: a contiguous copy
+    (``reusable`` False) or raises the error naming the tensor."""
+
+    cdef public Py_ssize_t gi, n
+    cdef public object group, params, keys, state, checked_grad
+    cdef public list slots, calls, written
+
+    def __init__(self, Py_ssize_t gi, group, keys, state, checked_grad):
+        self.gi, self.group, self.keys, self.state = gi, group, keys, state
+        self.params = group["params"]
+        self.n = len(self.params)
+        self.checked_grad = checked_grad
+        self.slots, self.calls, self.written = [], [], []
+
+    def reuse(self, Py_ssize_t gi, group, keys, state):
+        """None when the plan is no longer what a full build would give (gradients
+        aside); else the plan is brought up to date with the current gradients and the
+        result is whether any gradient changed.  Raises for a bad new gradient the error
+        a full build would raise first: with everything else unchanged (and checked when
+        the plan was built), that is the first bad gradient in the group's order."""
+        cdef Slot s
+        cdef Call c
+        cdef Py_ssize_t i
+        params = group["params"]
+        if gi != self.gi or group is not self.group or params is not self.params or \
+                len(params) != self.n or keys != self.keys or state is not self.state:
+            return None
+        stale = []                    # (slot, gradient) of the gradients to check anew
+        try:
+            for i in range(self.n):
+                p = params[i]
+                slot = self.slots[i]
+                g = p.grad
+                if slot is None:
+                    if g is not None:
+                        return None
+                    continue
+                s = <Slot>slot
+                if g is None or p is not s.p or \
+                        (p.data_ptr(), p.shape, p.stride(), p.dtype, p.is_neg()) != s.pkey:
+                    return None
+                sd = state.get(p)
+                if sd is not s.sd:
+                    return None
+                for k, t, tkey in s.tensors:
+                    if sd.get(k) is not t or (t.data_ptr(), t.shape, t.stride(), t.dtype,
+                                              t.is_neg(), t.requires_grad) != tkey:
+                        return None
+                c = s.call
+                if c.steps and (float(c.steps[s.index]) != c.step - 1 or c.step >= 2 ** 62):
+                    return None       # (a step count too large: the build raises)
+                if c.mus and float(c.mus[s.index]) != c.mu:
+                    return None
+                if g is not s.grad or \
+                        (g.data_ptr(), g.shape, g.stride(), g.dtype, g.is_neg()) != s.gkey:
+                    stale.append((s, g))
+        except Exception:     # something no longer a tensor or a dict: the build names it
+            return None
+        for s, g in stale:
+            self.refresh_grad(s, g)
+        return bool(stale)
+
+    cpdef refresh_grad(self, Slot s, g):
+        """Check the gradient ``g`` of slot ``s`` and put its address in the call.
+
+        The common case -- a dense, contiguous CPU tensor of the parameter's dtype and
+        shape (taken from the parameter's key, checked this step) -- passes every check
+        of :func:`~fastopt.torch._checks.check_grad` (a real dtype has no conjugate bit)
+        with a few attribute reads; anything else goes through ``checked_grad``."""
+        _, shape, _, dtype, _ = s.pkey
+        if g.layout is STRIDED and g.dtype is dtype and g.is_cpu and \
+                g.shape == shape and g.is_contiguous() and not g.is_neg():
+            s.grad, s.gkey = g, (g.data_ptr(), shape, g.stride(), dtype, False)
+        else:
+            g, reusable = self.checked_grad(g, s.p, s.what)
+            s.grad, s.gkey = (g, key(g)) if reusable else (None, None)
+        s.call.set_grad(s.index, g)
+
+
+cdef struct Span:          # the bytes of one tensor a step writes in place
+    Py_ssize_t start, end, index
+
+
+cdef int _by_start(const void* a, const void* b) noexcept nogil:
+    cdef Py_ssize_t x = (<const Span*>a).start, y = (<const Span*>b).start
+    return (x > y) - (x < y)
+
+
+cdef class Spans:
+    """The memory spans of the tensors a step writes, sorted by address.
+
+    ``Spans(written)`` (``(tensor, label)`` pairs of contiguous tensors) raises ValueError
+    when two of them share memory (sorted by start, two spans overlap only if some
+    neighbours do); :meth:`check_grads` then finds in O(log n) per gradient whether one
+    overlaps any of them (the spans being disjoint and sorted, only the last one that
+    starts before the gradient ends can)."""
+
+    cdef Span* spans
+    cdef Py_ssize_t m
+    cdef list labels
+
+    def __init__(self, list written):
+        cdef Py_ssize_t n = len(written), k
+        self.labels = [label for _, label in written]
+        self.spans = <Span*>PyMem_Malloc(max(n, 1) * sizeof(Span))
+        if self.spans == NULL:
+            raise MemoryError()
+        self.m = 0
+        for k in range(n):
+            t = written[k][0]
+            nbytes = t.numel() * t.element_size()
+            if nbytes:
+                self.spans[self.m].start = <Py_ssize_t>t.data_ptr()
+                self.spans[self.m].end = self.spans[self.m].start + nbytes
+                self.spans[self.m].index = k
+                self.m += 1
+        qsort(self.spans, self.m, sizeof(Span), _by_start)
+        for k in range(self.m - 1):
+            if self.spans[k + 1].start < self.spans[k].end:
+                a, b = sorted((self.spans[k].index, self.spans[k + 1].index))
+                raise ValueError(f"{self.labels[b]} shares memory with {self.labels[a]}; "
+                                 "fastopt.torch updates these tensors in place, so they "
+                                 "must not overlap")
+
+    def __dealloc__(self):
+        PyMem_Free(self.spans)
+
+    cdef Py_ssize_t hit(self, Py_ssize_t lo, Py_ssize_t nbytes) noexcept:
+        """Index of a written tensor that overlaps [lo, lo + nbytes), or -1."""
+        cdef Py_ssize_t hi = lo + nbytes, left = 0, right = self.m, mid
+        if nbytes <= 0 or self.m == 0 or hi <= self.spans[0].start or \
+                lo >= self.spans[self.m - 1].end:
+            return -1
+        while left < right:  # first span that starts at or after hi
+            mid = (left + right) // 2
+            if self.spans[mid].start < hi:
+                left = mid + 1
+            else:
+                right = mid
+        if left > 0 and self.spans[left - 1].end > lo:
+            return self.spans[left - 1].index
+        return -1
+
+    def check_grads(self, list calls):
+        """ValueError naming the first gradient (in the calls' order) that shares memory
+        with a tensor the step writes."""
+        cdef Call c
+        cdef Py_ssize_t j, k
+        cdef Item* it
+        for call in calls:
+            c = <Call>call
+            for j in range(c.n_items):
+                it = &c.items[j]
+                k = self.hit(<Py_ssize_t>it.g, it.n * it.itemsize)
+                if k >= 0:
+                    raise ValueError(f"the gradient of {c.labels[it.param]} shares memory "
+                                     f"with {self.labels[k]}; fastopt.torch updates these "
+                                     "tensors in place, so they must not overlap")
