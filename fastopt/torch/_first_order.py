@@ -29,7 +29,9 @@ from fastopt._kernels.algorithms import ALGORITHMS as ALGORITHM_IDS
 from fastopt.torch._checks import (
     check_grad, check_param, check_state_tensor, group_nonneg, group_real, tensor_name,
 )
-from fastopt.torch._plan import Call, Plan, Slot, Spans, key, state_key
+from fastopt.torch._plan import (
+    Call, Options, Plan, Slot, Spans, cached_step, key, run_calls, state_key,
+)
 from fastopt.torch._threads import ON_TORCH_THREADS
 
 
@@ -181,20 +183,16 @@ def _step_count(value, what):
 
 
 def _check_scalar(t, key, what):
-    if not (isinstance(t, torch.Tensor) and t.numel() == 1 and t.is_floating_point()
-            and t.device.type == "cpu" and t.layout == torch.strided):
+    if not (isinstance(t, torch.Tensor) and t.numel() == 1 and
+            t.dtype in (torch.float32, torch.float64) and t.device.type == "cpu" and
+            t.layout == torch.strided and not t.is_neg()):
         raise TypeError(f"state[{key!r}] of {what} is {t!r}; expected a one-element CPU "
-                        "float tensor")
+                        "float32 or float64 tensor (torch keeps it in one of these)")
 
 
 def nadam_mu(beta1, momentum_decay, step):
     """NAdam's momentum schedule mu_t, in the arithmetic of torch.optim.NAdam."""
     return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-
-
-def _view(t):
-    """A zero-copy NumPy view of the 0-d scalar state ``t`` (``step``, ``mu_product``)."""
-    return t.detach().numpy() if t.requires_grad else t.numpy()
 
 
 def _checked_grad(grad, p, what):
@@ -209,7 +207,6 @@ def _checked_grad(grad, p, what):
 
 
 _IMMUTABLE = (float, int, bool, str, type(None))
-_MISSING = object()
 
 
 def _frozen(v):
@@ -218,30 +215,22 @@ def _frozen(v):
                                      all(type(x) in _IMMUTABLE for x in v))
 
 
-class _Options:
-    """A group's checked values, reused while every value but ``lr`` is the same object
-    as when they were checked, and all of them are immutable (plain numbers, bools,
-    strings, None, tuples of these: a tensor or a list value is checked every step).
-    ``lr`` is read and checked at every step (schedulers set it); so is everything else
-    whenever any value was set anew, as ``OneCycleLR`` does with ``betas``."""
+def _options(group, hyper, keys):
+    """The :class:`~fastopt.torch._plan.Options` of a group whose values were just checked."""
+    items = tuple((k, v) for k, v in group.items() if k not in ("params", "lr"))
+    return Options(group, hyper, keys, items, all(_frozen(v) for _, v in items))
 
-    __slots__ = ("group", "items", "n", "hyper", "cacheable")
 
-    def __init__(self, group, hyper):
-        self.group, self.hyper, self.n = group, hyper, len(group)
-        self.items = tuple((k, v) for k, v in group.items() if k not in ("params", "lr"))
-        self.cacheable = all(_frozen(v) for _, v in self.items)
+def _lr(group):
+    return group_nonneg(group, "lr", "learning rate")
 
-    def current(self, group):
-        """The functional's keyword arguments, or None when anything but ``lr`` changed."""
-        if group is not self.group or len(group) != self.n:
-            return None
-        for k, v in self.items:
-            if group.get(k, _MISSING) is not v:
-                return None
-        hyper = dict(self.hyper)
-        hyper["lr"] = group_nonneg(group, "lr", "learning rate")
-        return hyper
+
+def _nadam_mu(hyper, call):
+    """NAdam's ``(mu, mu_product for the kernel)`` for the call's step: torch multiplies
+    mu_product in its own (scalar) dtype and uses that rounded product; the kernel forms
+    mu_product * mu itself, so it gets product / mu."""
+    mu = nadam_mu(hyper["betas"][0], hyper["momentum_decay"], call.step)
+    return mu, (call.mu_times(mu) / mu if mu != 0 else 0.0)
 
 
 class FastoptStep:
@@ -315,7 +304,7 @@ class FastoptStep:
                     t = init(p, group)
                     created.append((state, p, skey, t))
                 _check_scalar(t, skey, what)
-                scalars.append(_view(t))
+                scalars.append(t)
                 tensors.append((skey, t, state_key(t)))
             arrays, new_buffer = [], False
             for skey in keys:
@@ -335,23 +324,21 @@ class FastoptStep:
                 count = 0 if new_buffer else 1
                 ckey = (count + 1,)
             else:
-                count = _step_count(float(scalars[0]), what)
+                count = _step_count(scalars[0].item(), what)
                 if count + 1 >= 2 ** 62:
                     raise ValueError(f"state['step'] of {what} is too large")
                 ckey = (count + 1,) + tuple(float(s) for s in scalars[1:])
             call = calls.get(ckey)
             if call is None:
-                call = calls[ckey] = Call(count + 1, len(keys))
+                call = calls[ckey] = Call(count + 1, len(algo.scalars) > 0,
+                                          len(algo.scalars) > 1)
                 if len(ckey) > 1:
                     call.mu = ckey[1]
             slot = Slot(p, key(p), sd, tuple(tensors), call,
-                        call.add(p, grad, arrays, what), what)
+                        call.add(p, grad, arrays, what, *scalars), what)
             if reusable:
                 slot.grad, slot.gkey = grad, key(grad)
             plan.slots.append(slot)
-            if scalars:
-                call.steps.append(scalars[0])
-                call.mus.extend(scalars[1:])
             plan.written.append((p, what))
         plan.calls = list(calls.values())
         return plan
@@ -366,9 +353,16 @@ class FastoptStep:
         created now changes the state dicts the plan was built from).  The overlap check
         of the written tensors runs whenever a plan was rebuilt, that of the gradients
         whenever one changed."""
+        try:
+            out = cached_step(self.__dict__, self.param_groups, self.state, _lr)
+        except BaseException:
+            self.__dict__["_fastopt_plans"] = {}
+            raise
+        if out is not None:
+            return out, []
         algo = ALGORITHMS[self._algorithm]
-        if getattr(self, "grad_scale", None) is not None or \
-                getattr(self, "found_inf", None) is not None:
+        if self.__dict__.get("grad_scale") is not None or \
+                self.__dict__.get("found_inf") is not None:     # set by torch.amp.GradScaler
             raise RuntimeError("fastopt.torch optimizers take no grad_scale/found_inf; let "
                                "torch.amp.GradScaler unscale the gradients")
         cache = self.__dict__.get("_fastopt_plans") or {}
@@ -379,13 +373,13 @@ class FastoptStep:
         rebuilt = changed = False
         for gi, group in enumerate(self.param_groups):
             o = options.get(id(group))
-            hyper = None if o is None else o.current(group)
+            hyper = None if o is None else o.current(group, _lr)
             if hyper is None:
                 hyper = self._check_options(group)
-                o = _Options(group, hyper)
+                o = _options(group, hyper, algo.arrays(hyper))
             if o.cacheable:
                 kept_options[id(group)] = o
-            keys = algo.arrays(hyper)
+            keys = o.keys
             plan = cache.get(id(group))
             reused = None if plan is None else plan.reuse(gi, group, keys, self.state)
             if reused is not None:
@@ -410,26 +404,6 @@ class FastoptStep:
         self.__dict__["_fastopt_spans"] = spans
         return out, created
 
-    def _run(self, hyper, call):
-        """One kernel call, then its scalar state advanced (and ``call`` with it)."""
-        algo = ALGORITHMS[self._algorithm]
-        mu_product = 1.0
-        if algo.name == "nadam":
-            # torch multiplies mu_product in its own (scalar) dtype and uses that rounded
-            # product; the kernel forms mu_product * mu itself, so it gets product / mu.
-            mu = nadam_mu(hyper["betas"][0], hyper["momentum_decay"], call.step)
-            products = [a * a.dtype.type(mu) for a in call.mus]
-            mu_product = float(products[0]) / mu if mu != 0 else 0.0
-        call.run(algo.id, hyper, mu_product)
-        for a, product in zip(call.mus, products if call.mus else ()):
-            a[...] = product
-        for a in call.steps:            # torch's step += 1, exact for a count
-            a[...] = call.step
-        if algo.scalars:                # what the scalars hold now, for Plan.reuse
-            call.step += 1
-            if call.mus:
-                call.mu = float(products[0])
-
     def step(self, closure=None):
         """One step of every param group; returns the closure's loss (None without one).
 
@@ -442,17 +416,14 @@ class FastoptStep:
         plans, created = self._prepare()
         for state, p, key, t in created:
             (self.state[p] if state is None else state)[key] = t
+        algo = ALGORITHMS[self._algorithm]
         try:
             with ON_TORCH_THREADS:
-                for hyper, plan in plans:
-                    for call in plan.calls:
-                        self._run(hyper, call)
+                merged = run_calls(plans, algo.id, _nadam_mu if algo.name == "nadam" else None)
         except BaseException:
             self.__dict__["_fastopt_plans"] = {}    # a call not run: its plan is stale
             raise
-        for hyper, plan in plans:     # calls that now coincide: a build would merge them
-            if len(plan.calls) > 1 and \
-                    len({(c.step, c.mu) for c in plan.calls}) < len(plan.calls):
-                self.__dict__["_fastopt_plans"].pop(id(plan.group), None)
+        for group in merged:            # calls that now coincide: a build merges them
+            self.__dict__["_fastopt_plans"].pop(id(group), None)
         return loss
 

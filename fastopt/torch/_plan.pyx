@@ -44,53 +44,100 @@ def key(t):
 
 
 def state_key(t):
-    """:func:`key` of a state tensor, and ``requires_grad``, which its check rejects."""
-    return t.data_ptr(), t.shape, t.stride(), t.dtype, t.is_neg(), t.requires_grad
+    """What the use of a state tensor ``t`` depends on, besides the tensor object: its
+    address, and ``requires_grad``, which its check rejects.
+
+    Enough because the plan holds an alias of every state tensor it uses (``t.detach()``:
+    the same storage): no other memory can appear at an address the plan holds, so a
+    state tensor still at its address still has the memory that was checked (its shape,
+    strides and dtype can only differ by an in-place change of the same memory's
+    metadata, which ``resize_`` or ``set_`` on optimizer state would be)."""
+    return t.data_ptr(), t.requires_grad
+
+
+cdef struct Scalar:        # a one-element float32/float64 tensor's value
+    char* data
+    int itemsize
+
+
+cdef Scalar scalar_at(t) except *:
+    cdef Scalar v
+    v.data = address(t)
+    v.itemsize = t.element_size()
+    return v
+
+
+cdef inline double read_scalar(Scalar v) noexcept:
+    return (<float*>v.data)[0] if v.itemsize == 4 else (<double*>v.data)[0]
+
+
+cdef inline void write_scalar(Scalar v, double x) noexcept:
+    if v.itemsize == 4:
+        (<float*>v.data)[0] = <float>x
+    else:
+        (<double*>v.data)[0] = x
+
+
+cdef inline double times(Scalar v, double mu) noexcept:
+    """``v * mu`` rounded in v's dtype, as torch multiplies a scalar tensor."""
+    if v.itemsize == 4:
+        return <float>((<float*>v.data)[0] * <float>mu)
+    return (<double*>v.data)[0] * mu
 
 
 cdef class Call:
     """One kernel call: the parameters of a group that share a step count.
 
-    ``step`` is the step number the call runs next; ``steps`` and ``mus`` are NumPy views of
-    the parameters' 0-d ``step`` and NAdam ``mu_product`` state, which the caller advances
-    after :meth:`run` (and sets ``step`` and ``mu`` to what they then hold, so that a
-    cached :class:`Plan` knows what the scalar state must read at the next step)."""
+    ``step`` is the step number the call runs next, ``mu`` (NAdam) the ``mu_product`` its
+    parameters hold before it.  The parameters' 0-d ``step`` and ``mu_product`` state
+    (float32 or float64 tensors) are read and written through their addresses:
+    :meth:`advance` writes what the call ran and moves ``step`` and ``mu`` on, so that a
+    cached :class:`Plan` knows what the scalar state must read at the next step."""
 
     cdef public long long step
     cdef public object mu
-    cdef public list steps, mus
-    cdef list held            # per position: the tensors whose addresses the item holds
+    cdef list held            # per position: the tensors whose addresses the call holds
     cdef list labels          # per position: the parameter's name
     cdef Item* items
     cdef Py_ssize_t* starts
     cdef Py_ssize_t* item_of  # per position: its item, or -1 for an empty parameter
+    cdef Scalar* steps        # per position (when the algorithm counts steps)
+    cdef Scalar* mus          # per position (NAdam)
     cdef Py_ssize_t n, n_items, cap
-    cdef int n_states
+    cdef bint counts, has_mu
 
-    def __cinit__(self, long long step, int n_states):
+    def __cinit__(self, long long step, bint counts, bint has_mu):
         self.step = step
         self.mu = None
-        self.n_states = n_states
-        self.steps, self.mus, self.held, self.labels = [], [], [], []
+        self.counts, self.has_mu = counts, has_mu
+        self.held, self.labels = [], []
 
     def __dealloc__(self):
         PyMem_Free(self.items)
         PyMem_Free(self.starts)
         PyMem_Free(self.item_of)
+        PyMem_Free(self.steps)
+        PyMem_Free(self.mus)
 
     @property
     def size(self):
         """The number of parameters in the call."""
         return self.n
 
-    def add(self, p, grad, states, str what):
+    def add(self, p, grad, states, str what, step=None, mu=None):
         """Append a checked parameter (contiguous, float32/float64), its checked contiguous
-        gradient and its state tensors (one per kernel state argument, None where the
-        options use none); returns its position."""
+        gradient, its state tensors (one per kernel state argument, None where the options
+        use none) and its checked one-element float32/float64 ``step`` and ``mu_product``
+        tensors (when the call has them); returns its position.  The call holds an alias
+        of each tensor (see :func:`state_key`)."""
         cdef Py_ssize_t i = self.n, j, total
         cdef int k
         if self.n == self.cap:
             self._grow(2 * self.cap + 4)
+        if self.counts:
+            self.steps[i] = scalar_at(step)
+        if self.has_mu:
+            self.mus[i] = scalar_at(mu)
         numel = p.numel()
         self.item_of[i] = -1
         if numel:
@@ -108,7 +155,9 @@ cdef class Call:
             self.starts[j + 1] = total + numel
             self.item_of[i] = j
             self.n_items += 1
-        self.held.append([p, grad, states])
+        self.held.append([p, grad, [None if t is None else t.detach() for t in states],
+                          None if step is None else step.detach(),
+                          None if mu is None else mu.detach()])
         self.labels.append(what)
         self.n += 1
         return i
@@ -126,6 +175,14 @@ cdef class Call:
         if item_of == NULL:
             raise MemoryError()
         self.item_of = item_of
+        steps = <Scalar*>PyMem_Realloc(self.steps, cap * sizeof(Scalar))
+        if steps == NULL:
+            raise MemoryError()
+        self.steps = steps
+        mus = <Scalar*>PyMem_Realloc(self.mus, cap * sizeof(Scalar))
+        if mus == NULL:
+            raise MemoryError()
+        self.mus = mus
         if self.cap == 0:
             self.starts[0] = 0
         self.cap = cap
@@ -151,6 +208,33 @@ cdef class Call:
             self.items[j].coef = &coef
         with nogil:
             run_items(self.items, self.starts, self.n_items, algo, num_threads())
+
+    cdef double read_step(self, Py_ssize_t i) noexcept:
+        return read_scalar(self.steps[i])
+
+    cdef double read_mu(self, Py_ssize_t i) noexcept:
+        return read_scalar(self.mus[i])
+
+    def mu_times(self, double mu):
+        """``mu_product * mu`` as torch forms it, in the scalar's dtype (every position of
+        the call holds the same ``mu_product``; the first one's dtype)."""
+        return times(self.mus[0], mu) if self.n else mu
+
+    def advance(self, mu=None):
+        """After :meth:`run`: torch's ``step += 1`` on every parameter (when the algorithm
+        counts steps; the call ran step ``step``) and NAdam's ``mu_product *= mu``, each in
+        the scalar's own dtype; then ``step`` and ``mu`` are what the scalars hold."""
+        cdef Py_ssize_t i
+        cdef double m
+        if self.has_mu:
+            m = mu
+            for i in range(self.n):
+                write_scalar(self.mus[i], times(self.mus[i], m))
+            self.mu = read_scalar(self.mus[0]) if self.n else None
+        if self.counts:
+            for i in range(self.n):
+                write_scalar(self.steps[i], <double>self.step)
+            self.step += 1
 
 
 cdef class Slot:
@@ -240,13 +324,12 @@ cdef class Plan:
                 if sd is not s.sd:
                     return None
                 for k, t, tkey in s.tensors:
-                    if sd.get(k) is not t or (t.data_ptr(), t.shape, t.stride(), t.dtype,
-                                              t.is_neg(), t.requires_grad) != tkey:
+                    if sd.get(k) is not t or (t.data_ptr(), t.requires_grad) != tkey:
                         return None
                 c = s.call
-                if c.steps and (float(c.steps[s.index]) != c.step - 1 or c.step >= 2 ** 62):
+                if c.counts and (c.read_step(s.index) != c.step - 1 or c.step >= 2 ** 62):
                     return None       # (a step count too large: the build raises)
-                if c.mus and float(c.mus[s.index]) != c.mu:
+                if c.has_mu and c.read_mu(s.index) != c.mu:
                     return None
                 if g is not s.grad or \
                         (g.data_ptr(), g.shape, g.stride(), g.dtype, g.is_neg()) != s.gkey:
@@ -353,3 +436,103 @@ cdef class Spans:
                     raise ValueError(f"the gradient of {c.labels[it.param]} shares memory "
                                      f"with {self.labels[k]}; fastopt.torch updates these "
                                      "tensors in place, so they must not overlap")
+
+
+cdef class Options:
+    """A group's checked values, reused while every value but ``lr`` is the same object
+    as when they were checked (``items``: the group's other entries), and all of them are
+    immutable (``cacheable``: plain numbers, bools, strings, None, tuples of these; a
+    tensor or a list value is checked every step).  ``lr`` is read and checked at every
+    step (schedulers set it); so is everything else whenever any value was set anew, as
+    ``OneCycleLR`` does with ``betas``.  ``hyper``: the kernel's hyperparameters;
+    ``keys``: the state keys these options use."""
+
+    cdef public object group, keys
+    cdef public dict hyper
+    cdef public bint cacheable
+    cdef tuple items
+    cdef Py_ssize_t n
+
+    def __init__(self, group, dict hyper, keys, tuple items, bint cacheable):
+        self.group, self.hyper, self.keys = group, hyper, keys
+        self.items, self.cacheable, self.n = items, cacheable, len(group)
+
+    cpdef dict current(self, group, lr_of):
+        """The kernel's hyperparameters with the group's ``lr`` (a float >= 0 read here,
+        anything else by ``lr_of(group)``, which raises torch's error), or None when any
+        other value changed."""
+        cdef Py_ssize_t k
+        if group is not self.group or len(group) != self.n:
+            return None
+        for k in range(len(self.items)):
+            name, v = self.items[k]
+            if group.get(name, MISSING) is not v:
+                return None
+        lr = group.get("lr", MISSING)
+        if not (type(lr) is float and lr >= 0.0):
+            lr = lr_of(group)
+        self.hyper["lr"] = lr
+        return self.hyper
+
+
+cdef object MISSING = object()
+
+
+def cached_step(dict d, list groups, state, lr_of):
+    """The step's ``[(hyper, plan)]``, one per group, when every group's options and plan
+    are those the optimizer's ``__dict__`` ``d`` keeps from the last step and the plans
+    can be reused (:meth:`Plan.reuse`, which brings them up to date with new gradients);
+    else None (the step is then prepared in full).  Raises the error of a bad new
+    gradient, or of one that shares memory with a tensor the step writes."""
+    cdef Py_ssize_t gi
+    cdef bint changed = False
+    if d.get("grad_scale") is not None or d.get("found_inf") is not None:
+        return None
+    plans, options, spans = (d.get("_fastopt_plans"), d.get("_fastopt_options"),
+                             d.get("_fastopt_spans"))
+    if not plans or not options or spans is None:
+        return None
+    built = <tuple>spans[0]              # the plans the spans were taken from
+    if len(built) != len(groups):
+        return None
+    out = []
+    for gi in range(len(groups)):
+        group = groups[gi]
+        o = options.get(id(group))
+        if o is None:
+            return None
+        hyper = (<Options>o).current(group, lr_of)
+        plan = plans.get(id(group))
+        if hyper is None or plan is None or plan is not built[gi]:
+            return None
+        reused = (<Plan>plan).reuse(gi, group, (<Options>o).keys, state)
+        if reused is None:
+            return None
+        changed |= <bint>reused
+        out.append((hyper, plan))
+    if changed:
+        (<Spans>spans[1]).check_grads([c for _, plan in out for c in (<Plan>plan).calls])
+    return out
+
+
+def run_calls(list out, int algo, mu_of=None):
+    """Run every call of the step ``out`` (``[(hyper, plan)]``) and advance its scalar
+    state; ``mu_of(hyper, call)`` (NAdam) gives ``(mu, mu_product for the kernel)``.
+    Returns the groups whose plan now has calls with the same step count and
+    ``mu_product`` (a build would merge them)."""
+    cdef Call c
+    merged = []
+    for hyper, plan in out:
+        calls = (<Plan>plan).calls
+        for call in calls:
+            c = <Call>call
+            if mu_of is None:
+                c.run(algo, hyper)
+                c.advance()
+            else:
+                mu, mu_product = mu_of(hyper, c)
+                c.run(algo, hyper, mu_product)
+                c.advance(mu)
+        if len(calls) > 1 and len({((<Call>c).step, (<Call>c).mu) for c in calls}) < len(calls):
+            merged.append((<Plan>plan).group)
+    return merged
