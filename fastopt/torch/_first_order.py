@@ -30,9 +30,9 @@ from fastopt.torch._checks import (
     check_grad, check_param, check_state_tensor, group_nonneg, group_real, tensor_name,
 )
 from fastopt.torch._plan import (
-    Call, Options, Plan, Slot, Spans, cached_step, key, run_calls, state_key,
+    Call, Options, Plan, Slot, Spans, run_step, seen_items, state_key, step_cached,
 )
-from fastopt.torch._threads import ON_TORCH_THREADS
+from fastopt.torch._threads import torch_team
 
 
 def _scalar_dtype():
@@ -134,10 +134,24 @@ def _mu0(p, group):
     return torch.tensor(1.0, dtype=_scalar_dtype())
 
 
+def nadam_mu(beta1, momentum_decay, step):
+    """NAdam's momentum schedule mu_t, in the arithmetic of torch.optim.NAdam."""
+    return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
+
+
+def _nadam_mu(hyper, call):
+    """NAdam's ``(mu, mu_product for the kernel)`` for the call's step: torch multiplies
+    mu_product in its own (scalar) dtype and uses that rounded product; the kernel forms
+    mu_product * mu itself, so it gets product / mu."""
+    mu = nadam_mu(hyper["betas"][0], hyper["momentum_decay"], call.step)
+    return mu, (call.mu_times(mu) / mu if mu != 0 else 0.0)
+
+
 class Algorithm:
     """How one torch.optim algorithm maps onto fastopt's kernel of the same name.
 
     ``hyper(group)``: the kernel's hyperparameters, checked with torch's messages;
+    ``mu_of``: NAdam's schedule for :func:`~fastopt.torch._plan.run_step`;
     ``arrays(h)``: the kernel's state arguments in order, each the state key (None for an
     argument these options leave unused); ``scalars``: the 0-d state kept per parameter
     (torch's ``step``, NAdam's ``mu_product``) with its initial value; ``init``: how torch
@@ -146,6 +160,7 @@ class Algorithm:
     def __init__(self, name, hyper, arrays, scalars, init=None):
         self.name, self.id, self.hyper = name, ALGORITHM_IDS[name], hyper
         self.arrays, self.scalars = arrays, scalars
+        self.mu_of = _nadam_mu if name == "nadam" else None
         self.init = init or {}
 
     def initial(self, key, p, group):
@@ -190,22 +205,6 @@ def _check_scalar(t, key, what):
                         "float32 or float64 tensor (torch keeps it in one of these)")
 
 
-def nadam_mu(beta1, momentum_decay, step):
-    """NAdam's momentum schedule mu_t, in the arithmetic of torch.optim.NAdam."""
-    return beta1 * (1.0 - 0.5 * (0.96 ** (step * momentum_decay)))
-
-
-def _checked_grad(grad, p, what):
-    """``(tensor, reusable)`` for the gradient of ``p``: the gradient itself, checked, or
-    (for a strided, non-contiguous one) a contiguous copy; ``reusable`` is False for a
-    copy.  Raises the error naming the tensor."""
-    if grad.layout != torch.strided or not grad.is_contiguous() or \
-            grad.is_neg() or grad.is_conj():
-        return check_grad(grad, p, what), False     # raises, or a contiguous copy
-    check_grad(grad, p, what)
-    return grad, True
-
-
 _IMMUTABLE = (float, int, bool, str, type(None))
 
 
@@ -223,14 +222,6 @@ def _options(group, hyper, keys):
 
 def _lr(group):
     return group_nonneg(group, "lr", "learning rate")
-
-
-def _nadam_mu(hyper, call):
-    """NAdam's ``(mu, mu_product for the kernel)`` for the call's step: torch multiplies
-    mu_product in its own (scalar) dtype and uses that rounded product; the kernel forms
-    mu_product * mu itself, so it gets product / mu."""
-    mu = nadam_mu(hyper["betas"][0], hyper["momentum_decay"], call.step)
-    return mu, (call.mu_times(mu) / mu if mu != 0 else 0.0)
 
 
 class FastoptStep:
@@ -283,7 +274,7 @@ class FastoptStep:
         """The group's :class:`~fastopt.torch._plan.Plan`, every tensor checked; the state
         to create is appended to ``created`` as ``(state dict or None, param, key,
         tensor)``."""
-        plan = Plan(gi, group, keys, self.state, _checked_grad)
+        plan = Plan(gi, group, keys, self.state, check_grad)
         calls = {}
         for i, p in enumerate(group["params"]):
             if p.grad is None:
@@ -291,7 +282,7 @@ class FastoptStep:
                 continue
             what = tensor_name(gi, i)
             check_param(p, what)
-            grad, reusable = _checked_grad(p.grad, p, what)
+            grad = check_grad(p.grad, p, what)
             state = self.state.get(p)
             sd = state
             fresh = not state
@@ -334,11 +325,8 @@ class FastoptStep:
                                           len(algo.scalars) > 1)
                 if len(ckey) > 1:
                     call.mu = ckey[1]
-            slot = Slot(p, key(p), sd, tuple(tensors), call,
-                        call.add(p, grad, arrays, what, *scalars), what)
-            if reusable:
-                slot.grad, slot.gkey = grad, key(grad)
-            plan.slots.append(slot)
+            plan.slots.append(Slot(p, sd, tuple(tensors), call,
+                                   call.add(p, grad, arrays, what, *scalars), what))
             plan.written.append((p, what))
         plan.calls = list(calls.values())
         return plan
@@ -352,14 +340,7 @@ class FastoptStep:
         the plans kept for the next step are those whose step creates no state (state
         created now changes the state dicts the plan was built from).  The overlap check
         of the written tensors runs whenever a plan was rebuilt, that of the gradients
-        whenever one changed."""
-        try:
-            out = cached_step(self.__dict__, self.param_groups, self.state, _lr)
-        except BaseException:
-            self.__dict__["_fastopt_plans"] = {}
-            raise
-        if out is not None:
-            return out, []
+        at every step."""
         algo = ALGORITHMS[self._algorithm]
         if self.__dict__.get("grad_scale") is not None or \
                 self.__dict__.get("found_inf") is not None:     # set by torch.amp.GradScaler
@@ -370,7 +351,7 @@ class FastoptStep:
         self.__dict__["_fastopt_plans"] = {}      # until this step is checked in full
         options = self.__dict__.get("_fastopt_options") or {}
         out, kept, kept_options, created = [], {}, {}, []
-        rebuilt = changed = False
+        rebuilt = False
         for gi, group in enumerate(self.param_groups):
             o = options.get(id(group))
             hyper = None if o is None else o.current(group, _lr)
@@ -383,7 +364,6 @@ class FastoptStep:
             plan = cache.get(id(group))
             reused = None if plan is None else plan.reuse(gi, group, keys, self.state)
             if reused is not None:
-                changed |= reused
                 kept[id(group)] = plan
             else:
                 n_created = len(created)
@@ -396,34 +376,30 @@ class FastoptStep:
         if rebuilt or spans is None or len(spans[0]) != len(plans) or \
                 any(a is not b for a, b in zip(spans[0], plans)):
             spans = (plans, Spans([w for plan in plans for w in plan.written]))
-            rebuilt = True
-        if rebuilt or changed:
-            spans[1].check_grads([call for plan in plans for call in plan.calls])
+        spans[1].check_grads([call for plan in plans for call in plan.calls])
         self.__dict__["_fastopt_plans"] = kept
         self.__dict__["_fastopt_options"] = kept_options
         self.__dict__["_fastopt_spans"] = spans
+        self.__dict__["_fastopt_state_seen"] = seen_items(self.state)
         return out, created
 
     def step(self, closure=None):
         """One step of every param group; returns the closure's loss (None without one).
 
         ``closure`` (optional) re-evaluates the model and returns the loss; it runs with
-        gradients enabled before the update."""
+        gradients enabled before the update.  The step runs on the plans kept from the
+        last step where they can be reused (:func:`~fastopt.torch._plan.step_cached`),
+        else it is prepared in full."""
         loss = None
         if closure is not None:
             with torch.enable_grad():
                 loss = closure()
+        algo = ALGORITHMS[self._algorithm]
+        team = torch_team()
+        if step_cached(self, algo.id, algo.mu_of, _lr, team):
+            return loss
         plans, created = self._prepare()
         for state, p, key, t in created:
             (self.state[p] if state is None else state)[key] = t
-        algo = ALGORITHMS[self._algorithm]
-        try:
-            with ON_TORCH_THREADS:
-                merged = run_calls(plans, algo.id, _nadam_mu if algo.name == "nadam" else None)
-        except BaseException:
-            self.__dict__["_fastopt_plans"] = {}    # a call not run: its plan is stale
-            raise
-        for group in merged:            # calls that now coincide: a build merges them
-            self.__dict__["_fastopt_plans"].pop(id(group), None)
+        run_step(self.__dict__, plans, algo.id, algo.mu_of, team)
         return loss
-

@@ -23,6 +23,7 @@ import torch
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport Hyper, Item, make_coef, read_hyper, run_items
 from fastopt._kernels.threads cimport num_threads
+from fastopt._pool import _use_openmp
 
 cdef object STRIDED = torch.strided
 
@@ -31,16 +32,13 @@ cdef inline char* address(t):
     return <char*><uintptr_t>t.data_ptr()
 
 
-def key(t):
-    """What the checks of a parameter or gradient ``t`` depend on, besides the tensor object:
-    the address, shape, strides, dtype (complex ones are rejected, so no conjugate bit) and
-    the negative bit, which a view at the same address can carry.
-
-    An address is only reused for the same tensor object with the same key: the tensor
-    owns the memory at its current address, so an address, shape, strides and dtype that
-    match describe exactly that memory, even when ``.data`` was swapped for storage that
-    happens to sit at the old address."""
-    return t.data_ptr(), t.shape, t.stride(), t.dtype, t.is_neg()
+def param_key(t):
+    """What the use of a parameter ``t`` depends on, besides the tensor object: its
+    address, shape and strides.  The plan holds an alias of it (``t.detach()``: the same
+    storage), so no other memory can appear at a held address; its dtype and negative bit
+    could then only change by reinterpreting the same memory in place (``.data =
+    t.data.view(other dtype)`` or a lazily negated view of itself)."""
+    return t.data_ptr(), t.shape, t.stride()
 
 
 def state_key(t):
@@ -155,7 +153,8 @@ cdef class Call:
             self.starts[j + 1] = total + numel
             self.item_of[i] = j
             self.n_items += 1
-        self.held.append([p, grad, [None if t is None else t.detach() for t in states],
+        self.held.append([p.detach(), grad,
+                          [None if t is None else t.detach() for t in states],
                           None if step is None else step.detach(),
                           None if mu is None else mu.detach()])
         self.labels.append(what)
@@ -188,12 +187,13 @@ cdef class Call:
         self.cap = cap
         return 0
 
-    cdef void set_grad(self, Py_ssize_t i, object grad):
-        """Position ``i`` reads the (checked, contiguous) gradient ``grad`` from now on."""
+    cdef void set_grad(self, Py_ssize_t i, object grad, uintptr_t data):
+        """Position ``i`` reads the (checked, contiguous) gradient ``grad``, whose data is at
+        ``data``, from now on."""
         cdef list held = <list>self.held[i]
         held[1] = grad
         if self.item_of[i] >= 0:
-            self.items[self.item_of[i]].g = address(grad)
+            self.items[self.item_of[i]].g = <char*>data
 
     def run(self, int algo, dict hyper, double mu_product=1.0):
         """Run step number ``step`` of ``algo`` with the hyperparameters ``hyper`` (a param
@@ -241,21 +241,19 @@ cdef class Slot:
     """One parameter with a gradient in a cached :class:`Plan`: the tensors its part of the
     step was built from, with their keys, and where it sits in its call.
 
-    ``tensors``: ``(state key, tensor, state_key(tensor))`` of its scalar and array state;
-    ``grad``/``gkey``: the gradient tensor the call reads and its key, or ``grad`` None
-    when the call reads a contiguous copy of it (made again every step, since the
-    gradient's values change)."""
+    ``tensors``: ``(state key, tensor, state_key(tensor))`` of its scalar and array
+    state."""
 
-    cdef public object p, pkey, sd, grad, gkey
+    cdef public object p, pkey, dtype, sd
     cdef public tuple tensors
     cdef public Call call
     cdef public Py_ssize_t index
     cdef public str what
 
-    def __init__(self, p, pkey, sd, tuple tensors, Call call, Py_ssize_t index, str what):
-        self.p, self.pkey, self.sd, self.tensors = p, pkey, sd, tensors
+    def __init__(self, p, sd, tuple tensors, Call call, Py_ssize_t index, str what):
+        self.p, self.pkey, self.dtype = p, param_key(p), p.dtype
+        self.sd, self.tensors = sd, tensors
         self.call, self.index, self.what = call, index, what
-        self.grad = self.gkey = None
 
 
 cdef class Plan:
@@ -267,7 +265,7 @@ cdef class Plan:
       object of the same length, the same ``opt.state`` object, and the same state keys
       for the group's current options (``amsgrad``, ``momentum``, ``centered`` choose them);
     * for every parameter: the same tensor, with a gradient exactly where it had one; the
-      same :func:`key` (address, shape, strides, dtype); the same state dict, holding the
+      same :func:`param_key` (address, shape, strides); the same state dict, holding the
       same tensors under the same keys, each with the same :func:`state_key`;
     * every ``step`` (and NAdam ``mu_product``) holding the value the last step wrote.
 
@@ -278,9 +276,9 @@ cdef class Plan:
     checked, and its address put in its call.  Group values (``lr``, ``betas``, ...) are
     not part of the plan; they are read and checked at every step.
 
-    ``checked_grad(grad, p, what)`` returns ``(tensor, reusable)`` for a gradient that is
-    not a dense contiguous tensor of the parameter's dtype and shape: a contiguous copy
-    (``reusable`` False) or raises the error naming the tensor."""
+    ``checked_grad(grad, p, what)`` returns, for a gradient that is not a dense contiguous
+    tensor of the parameter's dtype and shape, a contiguous copy, or raises the error
+    naming the tensor."""
 
     cdef public Py_ssize_t gi, n
     cdef public object group, params, keys, state, checked_grad
@@ -293,12 +291,16 @@ cdef class Plan:
         self.checked_grad = checked_grad
         self.slots, self.calls, self.written = [], [], []
 
-    def reuse(self, Py_ssize_t gi, group, keys, state):
+    def reuse(self, Py_ssize_t gi, group, keys, state, bint state_seen=False):
         """None when the plan is no longer what a full build would give (gradients
-        aside); else the plan is brought up to date with the current gradients and the
-        result is whether any gradient changed.  Raises for a bad new gradient the error
-        a full build would raise first: with everything else unchanged (and checked when
-        the plan was built), that is the first bad gradient in the group's order."""
+        aside); else True, the plan brought up to date with the current gradients: each
+        is checked and its address read (gradients change every step: ``zero_grad()`` and
+        ``backward()`` make new ones, DDP moves them into buckets).  ``state_seen``: the
+        caller found ``state`` holding the same dicts for the same parameters as when the
+        plans were built (else each parameter's is looked up).  Raises for a bad gradient
+        the error a full build would raise first: with everything else unchanged (and
+        checked when the plan was built), that is the first bad gradient in the group's
+        order."""
         cdef Slot s
         cdef Call c
         cdef Py_ssize_t i
@@ -306,7 +308,7 @@ cdef class Plan:
         if gi != self.gi or group is not self.group or params is not self.params or \
                 len(params) != self.n or keys != self.keys or state is not self.state:
             return None
-        stale = []                    # (slot, gradient) of the gradients to check anew
+        grads = []
         try:
             for i in range(self.n):
                 p = params[i]
@@ -318,9 +320,9 @@ cdef class Plan:
                     continue
                 s = <Slot>slot
                 if g is None or p is not s.p or \
-                        (p.data_ptr(), p.shape, p.stride(), p.dtype, p.is_neg()) != s.pkey:
+                        (p.data_ptr(), p.shape, p.stride()) != s.pkey:
                     return None
-                sd = state.get(p)
+                sd = s.sd if state_seen else state.get(p)
                 if sd is not s.sd:
                     return None
                 for k, t, tkey in s.tensors:
@@ -331,30 +333,30 @@ cdef class Plan:
                     return None       # (a step count too large: the build raises)
                 if c.has_mu and c.read_mu(s.index) != c.mu:
                     return None
-                if g is not s.grad or \
-                        (g.data_ptr(), g.shape, g.stride(), g.dtype, g.is_neg()) != s.gkey:
-                    stale.append((s, g))
+                grads.append(g)
         except Exception:     # something no longer a tensor or a dict: the build names it
             return None
-        for s, g in stale:
-            self.refresh_grad(s, g)
-        return bool(stale)
+        i = 0
+        for slot in self.slots:
+            if slot is not None:
+                self.refresh_grad(<Slot>slot, grads[i])
+                i += 1
+        return True
 
     cpdef refresh_grad(self, Slot s, g):
         """Check the gradient ``g`` of slot ``s`` and put its address in the call.
 
         The common case -- a dense, contiguous CPU tensor of the parameter's dtype and
-        shape (taken from the parameter's key, checked this step) -- passes every check
+        shape (the shape from the parameter's key, checked this step) -- passes every check
         of :func:`~fastopt.torch._checks.check_grad` (a real dtype has no conjugate bit)
-        with a few attribute reads; anything else goes through ``checked_grad``."""
-        _, shape, _, dtype, _ = s.pkey
-        if g.layout is STRIDED and g.dtype is dtype and g.is_cpu and \
-                g.shape == shape and g.is_contiguous() and not g.is_neg():
-            s.grad, s.gkey = g, (g.data_ptr(), shape, g.stride(), dtype, False)
-        else:
-            g, reusable = self.checked_grad(g, s.p, s.what)
-            s.grad, s.gkey = (g, key(g)) if reusable else (None, None)
-        s.call.set_grad(s.index, g)
+        with a few attribute reads; anything else goes through ``checked_grad`` (which
+        raises, or returns a contiguous copy)."""
+        _, shape, _ = s.pkey
+        if not (g.layout is STRIDED and g.dtype is s.dtype and g.is_cpu and
+                g.shape == shape and g.is_contiguous() and not g.is_neg()):
+            g = self.checked_grad(g, s.p, s.what)
+        data = g.data_ptr()
+        s.call.set_grad(s.index, g, data)
 
 
 cdef struct Span:          # the bytes of one tensor a step writes in place
@@ -478,14 +480,30 @@ cdef class Options:
 cdef object MISSING = object()
 
 
-def cached_step(dict d, list groups, state, lr_of):
-    """The step's ``[(hyper, plan)]``, one per group, when every group's options and plan
-    are those the optimizer's ``__dict__`` ``d`` keeps from the last step and the plans
-    can be reused (:meth:`Plan.reuse`, which brings them up to date with new gradients);
-    else None (the step is then prepared in full).  Raises the error of a bad new
-    gradient, or of one that shares memory with a tensor the step writes."""
+def step_cached(opt, int algo, mu_of, lr_of, int team):
+    """Run ``opt``'s step on the plans kept from its last step, when every group's options
+    and plan are those kept in ``opt.__dict__`` and the plans can be reused
+    (:meth:`Plan.reuse`, which brings them up to date with new gradients); returns False,
+    having done nothing, when the step must be prepared in full.  Raises the error of a
+    bad new gradient, or of one that shares memory with a tensor the step writes (and
+    drops the plans).  ``lr_of(group)``: the group's checked ``lr``; ``mu_of``, ``team``:
+    see :func:`run_step`."""
+    cdef dict d = opt.__dict__
+    try:
+        out = _reused(d, opt.param_groups, opt.state, lr_of)
+    except BaseException:
+        d["_fastopt_plans"] = {}
+        raise
+    if out is None:
+        return False
+    run_step(d, out, algo, mu_of, team)
+    return True
+
+
+cdef object _reused(dict d, list groups, state, lr_of):
+    """The step's ``[(hyper, plan)]`` from the kept plans, or None (see
+    :func:`step_cached`)."""
     cdef Py_ssize_t gi
-    cdef bint changed = False
     if d.get("grad_scale") is not None or d.get("found_inf") is not None:
         return None
     plans, options, spans = (d.get("_fastopt_plans"), d.get("_fastopt_options"),
@@ -493,7 +511,7 @@ def cached_step(dict d, list groups, state, lr_of):
     if not plans or not options or spans is None:
         return None
     built = <tuple>spans[0]              # the plans the spans were taken from
-    if len(built) != len(groups):
+    if len(built) != len(groups) or not _same_items(state, d.get("_fastopt_state_seen")):
         return None
     out = []
     for gi in range(len(groups)):
@@ -505,34 +523,67 @@ def cached_step(dict d, list groups, state, lr_of):
         plan = plans.get(id(group))
         if hyper is None or plan is None or plan is not built[gi]:
             return None
-        reused = (<Plan>plan).reuse(gi, group, (<Options>o).keys, state)
-        if reused is None:
+        if (<Plan>plan).reuse(gi, group, (<Options>o).keys, state, True) is None:
             return None
-        changed |= <bint>reused
         out.append((hyper, plan))
-    if changed:
-        (<Spans>spans[1]).check_grads([c for _, plan in out for c in (<Plan>plan).calls])
+    (<Spans>spans[1]).check_grads([c for _, plan in out for c in (<Plan>plan).calls])
     return out
 
 
-def run_calls(list out, int algo, mu_of=None):
+def seen_items(state):
+    """What :func:`step_cached` compares ``opt.state`` with: its keys and values, in order
+    (comparing the same objects in the same order needs no lookup by a tensor key, whose
+    hash is a Python function)."""
+    return list(state), list(state.values())
+
+
+cdef bint _same_items(state, seen):
+    """Whether ``state`` holds the same keys, mapped to the same values, as when
+    :func:`seen_items` saw it."""
+    cdef Py_ssize_t i = 0
+    if seen is None:
+        return False
+    keys, values = <tuple>seen
+    if len(state) != len(<list>keys):
+        return False
+    for k, v in state.items():
+        if k is not (<list>keys)[i] or v is not (<list>values)[i]:
+            return False
+        i += 1
+    return True
+
+
+def run_step(dict d, list out, int algo, mu_of, int team):
     """Run every call of the step ``out`` (``[(hyper, plan)]``) and advance its scalar
-    state; ``mu_of(hyper, call)`` (NAdam) gives ``(mu, mu_product for the kernel)``.
-    Returns the groups whose plan now has calls with the same step count and
-    ``mu_product`` (a build would merge them)."""
+    state, on a team of ``team`` of torch's OpenMP threads (0 or 1: fastopt's pool; see
+    :mod:`fastopt.torch._threads`).  ``mu_of(hyper, call)`` (NAdam) gives ``(mu,
+    mu_product for the kernel)``.  ``d``: the optimizer's ``__dict__``: a call that raises
+    drops its plans (a call not run makes them stale), and a plan whose calls now have
+    the same step count and ``mu_product`` is dropped (a build merges them)."""
     cdef Call c
     merged = []
-    for hyper, plan in out:
-        calls = (<Plan>plan).calls
-        for call in calls:
-            c = <Call>call
-            if mu_of is None:
-                c.run(algo, hyper)
-                c.advance()
-            else:
-                mu, mu_product = mu_of(hyper, c)
-                c.run(algo, hyper, mu_product)
-                c.advance(mu)
-        if len(calls) > 1 and len({((<Call>c).step, (<Call>c).mu) for c in calls}) < len(calls):
-            merged.append((<Plan>plan).group)
-    return merged
+    if team > 1:
+        _use_openmp(team)
+    try:
+        for hyper, plan in out:
+            calls = (<Plan>plan).calls
+            for call in calls:
+                c = <Call>call
+                if mu_of is None:
+                    c.run(algo, hyper)
+                    c.advance()
+                else:
+                    mu, mu_product = mu_of(hyper, c)
+                    c.run(algo, hyper, mu_product)
+                    c.advance(mu)
+            if len(calls) > 1 and \
+                    len({((<Call>c).step, (<Call>c).mu) for c in calls}) < len(calls):
+                merged.append((<Plan>plan).group)
+    except BaseException:
+        d["_fastopt_plans"] = {}
+        raise
+    finally:
+        if team > 1:
+            _use_openmp(0)
+    for group in merged:
+        d["_fastopt_plans"].pop(id(group), None)

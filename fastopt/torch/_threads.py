@@ -50,6 +50,12 @@ def _find_torch_openmp():
 AVAILABLE = _find_torch_openmp()
 
 
+def torch_team():
+    """The team size for :func:`fastopt._pool._use_openmp`: torch's thread count, or 0
+    where torch's OpenMP runtime was not found."""
+    return torch.get_num_threads() if AVAILABLE else 0
+
+
 class on_torch_threads:
     """``with on_torch_threads():`` runs the calling thread's fastopt kernels on torch's
     OpenMP threads (see the module docstring); a no-op where none were found."""
@@ -57,13 +63,11 @@ class on_torch_threads:
     __slots__ = ()
 
     def __enter__(self):
-        if AVAILABLE:
-            _pool._use_openmp(torch.get_num_threads())
+        _pool._use_openmp(torch_team())
         return self
 
     def __exit__(self, *exc):
-        if AVAILABLE:
-            _pool._use_openmp(0)
+        _pool._use_openmp(0)
         return False
 
 

@@ -150,8 +150,18 @@ def test_state_of_the_wrong_shape_is_rejected_and_nothing_written():
     _rejected(opt, ValueError, match=r"state\['exp_avg'\] of .*\[1\] has shape")
 
 
+@pytest.mark.parametrize("value", [torch.tensor(1.0, dtype=torch.float16),
+                                   torch.tensor(1.0, dtype=torch.bfloat16),
+                                   torch.tensor([1.0, 1.0]), 1.0])
+def test_step_state_that_is_not_a_one_element_float32_or_float64_tensor_is_rejected(value):
+    opt, good, other = _trained()
+    opt.state[other]["step"] = value
+    good.grad, other.grad = torch.ones(5), torch.ones(3, 4)
+    _rejected(opt, TypeError, match=r"state\['step'\] of .*\[1\] is .*float32 or float64")
+
+
 def test_a_same_address_view_that_is_not_contiguous_is_rejected_after_cached_steps():
-    """The views cached between steps are keyed by strides as well as the address: a square
+    """The plans cached between steps key parameters by strides as well as the address: a square
     parameter swapped for its own transpose (same data_ptr, same shape), and a state tensor
     replaced the same way, are rejected."""
     sq = torch.nn.Parameter(torch.arange(9.0).reshape(3, 3))
@@ -178,3 +188,15 @@ def test_a_gradient_kept_between_steps_is_checked_again_when_it_changes():
     opt.step()                             # the same gradient tensor, a cached view
     w.grad.data = torch.ones(4, dtype=torch.float64)
     _rejected(opt, TypeError, match="gradient of .* has dtype torch.float64")
+
+
+def test_a_grad_scale_handed_to_the_optimizer_is_rejected_after_cached_steps():
+    # torch.amp.GradScaler sets these for optimizers that unscale inside the step, which
+    # fastopt's kernels do not
+    opt, good, other = _trained()
+    for name in ("grad_scale", "found_inf"):
+        setattr(opt, name, torch.tensor(2.0))
+        good.grad, other.grad = torch.ones(5), torch.ones(3, 4)
+        _rejected(opt, RuntimeError, match="grad_scale/found_inf")
+        setattr(opt, name, None)
+    opt.step()

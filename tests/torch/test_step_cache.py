@@ -97,6 +97,28 @@ def test_an_unchanged_step_reuses_its_plan_and_a_change_rebuilds_it(default_floa
 
 
 @pytest.mark.parametrize("cls,kw", ALGOS)
+@pytest.mark.parametrize("set_to_none", [True, False])
+def test_steady_steps_run_on_the_kept_plans_without_preparing_again(cls, kw, set_to_none,
+                                                                     monkeypatch):
+    """The compiled path (fastopt/torch/_plan.pyx, step_cached) takes every step after the
+    first two (the first creates state) while nothing but the gradients changes; a
+    replaced state dict sends the next step through the full preparation again."""
+    r = Run("cached", cls, kw)
+    calls = []
+    prepare = type(r.opt)._prepare
+    monkeypatch.setattr(type(r.opt), "_prepare",
+                        lambda self: calls.append(1) or prepare(self))
+    r.fit(2)
+    assert len(calls) == 2
+    r.fit(5, set_to_none=set_to_none)
+    assert len(calls) == 2
+    p = r.params()[0]
+    r.opt.state[p] = dict(r.opt.state[p])        # equal, but another dict
+    r.fit(1, set_to_none=set_to_none)
+    assert len(calls) == 3
+
+
+@pytest.mark.parametrize("cls,kw", ALGOS)
 def test_a_parameter_whose_data_is_swapped_is_stepped_in_its_new_storage(cls, kw,
                                                                          default_float64):
     old = []
