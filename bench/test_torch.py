@@ -36,11 +36,12 @@ def _make(case, implementation):
     return T.TRAINING[case][implementation]
 
 
+@pytest.mark.parametrize("model", list(T.MODELS))
 @pytest.mark.parametrize("case,implementation",
                          [(c, i) for c in T.TRAINING for i in _impls(c)])
-def test_mlp_training_iteration(benchmark, case, implementation):
-    benchmark.group = f"MLP training iteration, {case}"
-    benchmark(T._mlp_iteration(_make(case, implementation)))
+def test_training_iteration(benchmark, model, case, implementation):
+    benchmark.group = f"{model} training iteration, {case}"
+    benchmark(T._training_iteration(model, _make(case, implementation)))
 
 
 @pytest.mark.parametrize("implementation", _impls("Adam") + ["bound"])
