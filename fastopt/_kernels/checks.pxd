@@ -35,6 +35,9 @@ cdef class WrittenSpans:
     cdef Span* spans
     cdef Py_ssize_t m
     cdef int build(self, list arrays, object label) except -1
+    cdef int reserve(self, Py_ssize_t n) except -1
+    cdef void add(self, Py_ssize_t start, Py_ssize_t nbytes, Py_ssize_t index) noexcept
+    cdef Py_ssize_t sort(self, Py_ssize_t* other) noexcept
     cdef Py_ssize_t hit(self, const char* data, Py_ssize_t nbytes) noexcept
     cdef Py_ssize_t first_hit(self, const Item* items, Py_ssize_t n_items,
                               Py_ssize_t* k) noexcept

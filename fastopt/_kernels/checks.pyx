@@ -74,27 +74,47 @@ cdef class WrittenSpans:
         """Raise ValueError naming ``label(i)`` and ``label(j)`` if arrays i and j overlap."""
         cdef Py_ssize_t n = len(arrays), k, i, j
         cdef cnp.ndarray a
+        self.reserve(n)
+        for k in range(n):
+            if not cnp.PyArray_Check(arrays[k]):
+                raise TypeError(f"{label(k)} is not a numpy.ndarray")
+            a = <cnp.ndarray>arrays[k]
+            self.add(<Py_ssize_t>cnp.PyArray_DATA(a), cnp.PyArray_NBYTES(a), k)
+        i = self.sort(&j)
+        if i >= 0:
+            raise ValueError(f"{label(min(i, j))} and {label(max(i, j))} share memory")
+        return 0
+
+    cdef int reserve(self, Py_ssize_t n) except -1:
+        """Empty the table, with room for ``n`` spans."""
         PyMem_Free(self.spans)
         self.m = 0
         self.spans = <Span*>PyMem_Malloc(max(n, 1) * sizeof(Span))
         if self.spans == NULL:
             raise MemoryError()
-        for k in range(n):
-            if not cnp.PyArray_Check(arrays[k]):
-                raise TypeError(f"{label(k)} is not a numpy.ndarray")
-            a = <cnp.ndarray>arrays[k]
-            if cnp.PyArray_NBYTES(a) > 0:
-                self.spans[self.m].start = <Py_ssize_t>cnp.PyArray_DATA(a)
-                self.spans[self.m].end = self.spans[self.m].start + cnp.PyArray_NBYTES(a)
-                self.spans[self.m].index = k
-                self.m += 1
+        return 0
+
+    cdef void add(self, Py_ssize_t start, Py_ssize_t nbytes, Py_ssize_t index) noexcept:
+        """Add the span [start, start + nbytes) of array ``index`` (nothing when empty);
+        at most the ``n`` reserved."""
+        if nbytes > 0:
+            self.spans[self.m].start = start
+            self.spans[self.m].end = start + nbytes
+            self.spans[self.m].index = index
+            self.m += 1
+
+    cdef Py_ssize_t sort(self, Py_ssize_t* other) noexcept:
+        """Sort the spans by address; -1 when they are disjoint, else the index of one of
+        two overlapping arrays (the other's in ``other``), and the table is emptied."""
+        cdef Py_ssize_t k
         qsort(self.spans, self.m, sizeof(Span), _by_start)
         for k in range(self.m - 1):
             if self.spans[k + 1].start < self.spans[k].end:
-                i, j = self.spans[k].index, self.spans[k + 1].index
+                other[0] = self.spans[k + 1].index
+                k = self.spans[k].index
                 self.m = 0
-                raise ValueError(f"{label(min(i, j))} and {label(max(i, j))} share memory")
-        return 0
+                return k
+        return -1
 
     cdef Py_ssize_t hit(self, const char* data, Py_ssize_t nbytes) noexcept:
         """Index of an array that overlaps [data, data + nbytes), or -1."""

@@ -15,13 +15,13 @@ the copy this step made), and the call holds a reference to that tensor.
 gradient shares memory with one (the result would depend on the order of the writes).
 """
 from libc.stdint cimport uintptr_t
-from libc.stdlib cimport qsort
-from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.mem cimport PyMem_Free, PyMem_Realloc
 
 import torch
 
 from fastopt._kernels._coef cimport fo_coef
 from fastopt._kernels.algorithms cimport Hyper, Item, make_coef, read_hyper, run_items
+from fastopt._kernels.checks cimport WrittenSpans
 from fastopt._kernels.threads cimport num_threads
 from fastopt._pool import _use_openmp
 
@@ -51,6 +51,14 @@ def state_key(t):
     strides and dtype can only differ by an in-place change of the same memory's
     metadata, which ``resize_`` or ``set_`` on optimizer state would be)."""
     return t.data_ptr(), t.requires_grad
+
+
+cdef void* grown(void* p, size_t nbytes) except NULL:
+    """``p`` reallocated to ``nbytes`` (MemoryError, and ``p`` left as it was, on failure)."""
+    cdef void* q = PyMem_Realloc(p, nbytes)
+    if q == NULL:
+        raise MemoryError()
+    return q
 
 
 cdef struct Scalar:        # a one-element float32/float64 tensor's value
@@ -162,26 +170,11 @@ cdef class Call:
         return i
 
     cdef int _grow(self, Py_ssize_t cap) except -1:
-        items = <Item*>PyMem_Realloc(self.items, cap * sizeof(Item))
-        if items == NULL:
-            raise MemoryError()
-        self.items = items
-        starts = <Py_ssize_t*>PyMem_Realloc(self.starts, (cap + 1) * sizeof(Py_ssize_t))
-        if starts == NULL:
-            raise MemoryError()
-        self.starts = starts
-        item_of = <Py_ssize_t*>PyMem_Realloc(self.item_of, cap * sizeof(Py_ssize_t))
-        if item_of == NULL:
-            raise MemoryError()
-        self.item_of = item_of
-        steps = <Scalar*>PyMem_Realloc(self.steps, cap * sizeof(Scalar))
-        if steps == NULL:
-            raise MemoryError()
-        self.steps = steps
-        mus = <Scalar*>PyMem_Realloc(self.mus, cap * sizeof(Scalar))
-        if mus == NULL:
-            raise MemoryError()
-        self.mus = mus
+        self.items = <Item*>grown(self.items, cap * sizeof(Item))
+        self.starts = <Py_ssize_t*>grown(self.starts, (cap + 1) * sizeof(Py_ssize_t))
+        self.item_of = <Py_ssize_t*>grown(self.item_of, cap * sizeof(Py_ssize_t))
+        self.steps = <Scalar*>grown(self.steps, cap * sizeof(Scalar))
+        self.mus = <Scalar*>grown(self.mus, cap * sizeof(Scalar))
         if self.cap == 0:
             self.starts[0] = 0
         self.cap = cap
@@ -359,85 +352,43 @@ cdef class Plan:
         s.call.set_grad(s.index, g, data)
 
 
-cdef struct Span:          # the bytes of one tensor a step writes in place
-    Py_ssize_t start, end, index
-
-
-cdef int _by_start(const void* a, const void* b) noexcept nogil:
-    cdef Py_ssize_t x = (<const Span*>a).start, y = (<const Span*>b).start
-    return (x > y) - (x < y)
-
-
 cdef class Spans:
-    """The memory spans of the tensors a step writes, sorted by address.
+    """The memory spans of the tensors a step writes (a
+    :class:`fastopt._kernels.checks.WrittenSpans` table).
 
     ``Spans(written)`` (``(tensor, label)`` pairs of contiguous tensors) raises ValueError
-    when two of them share memory (sorted by start, two spans overlap only if some
-    neighbours do); :meth:`check_grads` then finds in O(log n) per gradient whether one
-    overlaps any of them (the spans being disjoint and sorted, only the last one that
-    starts before the gradient ends can)."""
+    when two of them share memory; :meth:`check_grads` raises when a gradient of the
+    calls overlaps one of them (the result would depend on the order of the writes)."""
 
-    cdef Span* spans
-    cdef Py_ssize_t m
+    cdef WrittenSpans table
     cdef list labels
 
     def __init__(self, list written):
-        cdef Py_ssize_t n = len(written), k
+        cdef Py_ssize_t k, other
         self.labels = [label for _, label in written]
-        self.spans = <Span*>PyMem_Malloc(max(n, 1) * sizeof(Span))
-        if self.spans == NULL:
-            raise MemoryError()
-        self.m = 0
-        for k in range(n):
+        self.table = WrittenSpans()
+        self.table.reserve(len(written))
+        for k in range(len(written)):
             t = written[k][0]
-            nbytes = t.numel() * t.element_size()
-            if nbytes:
-                self.spans[self.m].start = <Py_ssize_t>t.data_ptr()
-                self.spans[self.m].end = self.spans[self.m].start + nbytes
-                self.spans[self.m].index = k
-                self.m += 1
-        qsort(self.spans, self.m, sizeof(Span), _by_start)
-        for k in range(self.m - 1):
-            if self.spans[k + 1].start < self.spans[k].end:
-                a, b = sorted((self.spans[k].index, self.spans[k + 1].index))
-                raise ValueError(f"{self.labels[b]} shares memory with {self.labels[a]}; "
-                                 "fastopt.torch updates these tensors in place, so they "
-                                 "must not overlap")
-
-    def __dealloc__(self):
-        PyMem_Free(self.spans)
-
-    cdef Py_ssize_t hit(self, Py_ssize_t lo, Py_ssize_t nbytes) noexcept:
-        """Index of a written tensor that overlaps [lo, lo + nbytes), or -1."""
-        cdef Py_ssize_t hi = lo + nbytes, left = 0, right = self.m, mid
-        if nbytes <= 0 or self.m == 0 or hi <= self.spans[0].start or \
-                lo >= self.spans[self.m - 1].end:
-            return -1
-        while left < right:  # first span that starts at or after hi
-            mid = (left + right) // 2
-            if self.spans[mid].start < hi:
-                left = mid + 1
-            else:
-                right = mid
-        if left > 0 and self.spans[left - 1].end > lo:
-            return self.spans[left - 1].index
-        return -1
+            self.table.add(<Py_ssize_t>t.data_ptr(), t.numel() * t.element_size(), k)
+        k = self.table.sort(&other)
+        if k >= 0:
+            raise ValueError(f"{self.labels[max(k, other)]} shares memory with "
+                             f"{self.labels[min(k, other)]}; fastopt.torch updates these "
+                             "tensors in place, so they must not overlap")
 
     def check_grads(self, list calls):
         """ValueError naming the first gradient (in the calls' order) that shares memory
         with a tensor the step writes."""
         cdef Call c
         cdef Py_ssize_t j, k
-        cdef Item* it
         for call in calls:
             c = <Call>call
-            for j in range(c.n_items):
-                it = &c.items[j]
-                k = self.hit(<Py_ssize_t>it.g, it.n * it.itemsize)
-                if k >= 0:
-                    raise ValueError(f"the gradient of {c.labels[it.param]} shares memory "
-                                     f"with {self.labels[k]}; fastopt.torch updates these "
-                                     "tensors in place, so they must not overlap")
+            j = self.table.first_hit(c.items, c.n_items, &k)
+            if j >= 0:
+                raise ValueError(f"the gradient of {c.labels[c.items[j].param]} shares "
+                                 f"memory with {self.labels[k]}; fastopt.torch updates "
+                                 "these tensors in place, so they must not overlap")
 
 
 cdef class Options:
