@@ -198,9 +198,10 @@ FO_CLONES static double FO_FN(fo_absmax)(ptrdiff_t n, const FO_T *FO_RESTRICT v)
  * in FO_SO_BLOCK-element blocks with 8 lanes each, carried across the tiles of a block, so
  * they equal fo_multidot's bit for bit. */
 
-/* ag[j] += a . g and ay[j] += a . y in lanes, reading a once */
+/* ag[j] += a . g and ay[j] += a . y in lanes, reading a once; g and y are the tile's
+ * values as doubles (converted once per tile, not once per history vector) */
 FO_INLINE void FO_FN(fo_dot2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
-                                    const FO_T *FO_RESTRICT g, const FO_T *FO_RESTRICT y,
+                                    const double *FO_RESTRICT g, const double *FO_RESTRICT y,
                                     double *FO_RESTRICT ag, double *FO_RESTRICT ay)
 {
     ptrdiff_t k = 0;
@@ -212,14 +213,14 @@ FO_INLINE void FO_FN(fo_dot2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
     memcpy(&yhi, ay + 4, sizeof yhi);
     for (; k + 8 <= len; k += 8) {
         FO_FN(fo_load4)(v, a + k);
-        FO_FN(fo_load4)(w, g + k);
+        fo_load4_f64(w, g + k);
         glo += v * w;
-        FO_FN(fo_load4)(w, y + k);
+        fo_load4_f64(w, y + k);
         ylo += v * w;
         FO_FN(fo_load4)(v, a + k + 4);
-        FO_FN(fo_load4)(w, g + k + 4);
+        fo_load4_f64(w, g + k + 4);
         ghi += v * w;
-        FO_FN(fo_load4)(w, y + k + 4);
+        fo_load4_f64(w, y + k + 4);
         yhi += v * w;
     }
     memcpy(ag, &glo, sizeof glo);
@@ -230,15 +231,70 @@ FO_INLINE void FO_FN(fo_dot2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
     for (; k + 8 <= len; k += 8)
         for (int j = 0; j < 8; j++) {
             const double v = (double)a[k + j];
-            ag[j] += v * (double)g[k + j];
-            ay[j] += v * (double)y[k + j];
+            ag[j] += v * g[k + j];
+            ay[j] += v * y[k + j];
         }
 #endif
     for (; k < len; k++) {
         const double v = (double)a[k];
-        ag[k & 7] += v * (double)g[k];
-        ay[k & 7] += v * (double)y[k];
+        ag[k & 7] += v * g[k];
+        ay[k & 7] += v * y[k];
     }
+}
+
+/* fo_dot2_lanes for two vectors a and b at once, reading g and y once for both: the same
+ * sums, lane by lane, as two fo_dot2_lanes calls (la, lb: 16 lanes each, a . g then
+ * a . y).  The update pass is bound by its loads and conversions, not by memory. */
+FO_INLINE void FO_FN(fo_dot2x2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
+                                      const FO_T *FO_RESTRICT b, const double *FO_RESTRICT g,
+                                      const double *FO_RESTRICT y, double *FO_RESTRICT la,
+                                      double *FO_RESTRICT lb)
+{
+#if FO_SO_VEC
+    ptrdiff_t k = 0;
+    fo_v4d agl, agh, ayl, ayh, bgl, bgh, byl, byh, w, z, v;
+    memcpy(&agl, la, sizeof agl);
+    memcpy(&agh, la + 4, sizeof agh);
+    memcpy(&ayl, la + 8, sizeof ayl);
+    memcpy(&ayh, la + 12, sizeof ayh);
+    memcpy(&bgl, lb, sizeof bgl);
+    memcpy(&bgh, lb + 4, sizeof bgh);
+    memcpy(&byl, lb + 8, sizeof byl);
+    memcpy(&byh, lb + 12, sizeof byh);
+    for (; k + 8 <= len; k += 8) {
+        fo_load4_f64(w, g + k);
+        fo_load4_f64(z, y + k);
+        FO_FN(fo_load4)(v, a + k);
+        agl += v * w;
+        ayl += v * z;
+        FO_FN(fo_load4)(v, b + k);
+        bgl += v * w;
+        byl += v * z;
+        fo_load4_f64(w, g + k + 4);
+        fo_load4_f64(z, y + k + 4);
+        FO_FN(fo_load4)(v, a + k + 4);
+        agh += v * w;
+        ayh += v * z;
+        FO_FN(fo_load4)(v, b + k + 4);
+        bgh += v * w;
+        byh += v * z;
+    }
+    memcpy(la, &agl, sizeof agl);
+    memcpy(la + 4, &agh, sizeof agh);
+    memcpy(la + 8, &ayl, sizeof ayl);
+    memcpy(la + 12, &ayh, sizeof ayh);
+    memcpy(lb, &bgl, sizeof bgl);
+    memcpy(lb + 4, &bgh, sizeof bgh);
+    memcpy(lb + 8, &byl, sizeof byl);
+    memcpy(lb + 12, &byh, sizeof byh);
+    if (k < len) {      /* k is a multiple of 8: the tails' lanes are those of one call */
+        FO_FN(fo_dot2_lanes)(len - k, a + k, g + k, y + k, la, la + 8);
+        FO_FN(fo_dot2_lanes)(len - k, b + k, g + k, y + k, lb, lb + 8);
+    }
+#else
+    FO_FN(fo_dot2_lanes)(len, a, g, y, la, la + 8);
+    FO_FN(fo_dot2_lanes)(len, b, g, y, lb, lb + 8);
+#endif
 }
 
 /* Blocks [b0, b1) of fo_lbfgs_update; lanes: scratch of 16 nv doubles */
@@ -249,6 +305,7 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
 {
     const ptrdiff_t np = 2 * (ptrdiff_t)nv + 1, ntile = (n + T - 1) / T;
     const ptrdiff_t tpb = T < FO_SO_BLOCK ? FO_SO_BLOCK / T : 1;     /* tiles per block */
+    double gt[FO_LB_TILE], yt[FO_LB_TILE];
     for (ptrdiff_t b = b0; b < b1; b++) {
         for (ptrdiff_t k = 0; k < 16 * (ptrdiff_t)nv; k++) lanes[k] = 0.0;
         FO_UT mbits = 0;
@@ -267,8 +324,23 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
                 const FO_UT u = FO_FN(fo_abs_bits)(h1 + k);   /* max |g| */
                 mbits = u > mbits ? u : mbits;
             }
-            for (ptrdiff_t i = 0; i < nv; i++)
-                FO_FN(fo_dot2_lanes)(len, tile + (ptrdiff_t)slot[i] * T, h1, y,
+            /* g1 and y of the tile as doubles (exact), for every history vector */
+            const double *gd = (const double *)h1, *yd = (const double *)y;
+            if (sizeof(FO_T) != sizeof(double)) {
+                for (ptrdiff_t k = 0; k < len; k++) {
+                    gt[k] = (double)h1[k];
+                    yt[k] = (double)y[k];
+                }
+                gd = gt;
+                yd = yt;
+            }
+            ptrdiff_t i = 0;
+            for (; i + 1 < nv; i += 2)
+                FO_FN(fo_dot2x2_lanes)(len, tile + (ptrdiff_t)slot[i] * T,
+                                       tile + (ptrdiff_t)slot[i + 1] * T, gd, yd,
+                                       lanes + 16 * i, lanes + 16 * (i + 1));
+            if (i < nv)
+                FO_FN(fo_dot2_lanes)(len, tile + (ptrdiff_t)slot[i] * T, gd, yd,
                                      lanes + 16 * i, lanes + 16 * i + 8);
         }
         double *p = part + b * np;
