@@ -161,3 +161,23 @@ def test_lbfgs_memory_still_rejects_pairs_without_curvature():
     # s.y = 1e-200 > 0 but y.y underflows to 0: gamma = s.y / y.y would be infinite
     stored, sy, yy = mem.update(x1, x0, np.zeros(2), np.array([-1e-200, 0.0]))
     assert not stored and sy > 0 and yy == 0.0 and mem.k == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m", [1, 2, 3])
+def test_lbfgs_update_inner_products_equal_multidot_bit_for_bit(dtype, m):
+    """The update pass adds its inner products in multidot's blocks and lanes (two history
+    vectors at a time, g1 and y converted once per tile), whatever the history's size: the
+    ones it returns, s.y and y.y, are multidot's bit for bit."""
+    rng = np.random.default_rng(5)
+    for n in (1, 7, 9, 511, 513, 2049, 70_001):
+        mem = _vec.LBFGSMemory(m, n, dtype)
+        x, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+        for _ in range(m + 2):                          # a full ring, then wrapped
+            x1 = (x + 0.1 * rng.standard_normal(n)).astype(dtype)
+            g1 = (g + (x1 - x) + 0.01 * rng.standard_normal(n)).astype(dtype)
+            stored, sy, yy = mem.update(x1, x, g1, g)
+            s, y = x1 - x, g1 - g
+            ref = _vec.multidot([s, y], [y])
+            assert stored and sy == ref[0, 0] and yy == ref[1, 0], n
+            x, g = x1, g1
