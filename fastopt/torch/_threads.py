@@ -12,7 +12,10 @@ steps, the calling thread's kernel calls are handed to the OpenMP runtime torch 
 ``min(fastopt.get_num_threads(), torch.get_num_threads())`` threads.  The partition of
 the work into chunks is fastopt's, so the results are the same bits as on fastopt's own
 pool.  Where no such runtime is found (torch built without OpenMP, a platform without
-``/proc/self/maps``), the kernels run on fastopt's pool as everywhere else.
+``/proc/self/maps``), the kernels run on fastopt's pool as everywhere else, and so they do
+in a child process after ``fork()``: libgomp's threads do not survive a fork and its next
+parallel region in the child would wait for them forever (torch's own operations hang
+there too), while fastopt's pool starts new workers.
 """
 import os
 

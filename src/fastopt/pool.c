@@ -165,8 +165,16 @@ static void *fo_pool_worker(void *arg)
     return NULL;
 }
 
+/* GOMP_parallel of the OpenMP runtime jobs are handed to (fo_pool_use_openmp), or NULL */
+typedef void (*fo_gomp_parallel_fn)(void (*fn)(void *), void *data, unsigned num_threads,
+                                    unsigned flags);
+static fo_gomp_parallel_fn fo_omp_entry = NULL;   /* found once by fo_pool_find_openmp */
+
 static void fo_pool_child(void)
 {
+    /* libgomp's threads did not survive the fork either, and its next parallel region
+     * in the child would wait for them: the child's jobs stay on fastopt's pool */
+    STORE(&fo_omp_entry, NULL, RELAXED);
     /* the workers did not survive the fork: forget them; the next job starts new ones */
     P.n_workers = 0;
     P.sleepers = 0;
@@ -211,9 +219,6 @@ static int fo_pool_grow(int want)
  * GOMP_parallel(fn, data, num_threads, flags) is what `#pragma omp parallel` compiles to in
  * libgomp's ABI (LLVM's and Intel's runtimes export it too): it runs fn(data) on a team of
  * num_threads, the caller as thread 0, and returns after the team's closing barrier. */
-typedef void (*fo_gomp_parallel_fn)(void (*fn)(void *), void *data, unsigned num_threads,
-                                    unsigned flags);
-static fo_gomp_parallel_fn fo_omp_entry = NULL;   /* found once by fo_pool_find_openmp */
 static __thread int fo_omp_threads = 0;           /* this thread's jobs: team size, 0 off */
 
 /* The chunks are cut into one contiguous range per team member, as OpenMP's static
@@ -260,6 +265,7 @@ int fo_pool_find_openmp(const char *path)
     void *entry = dlsym(lib, "GOMP_parallel");
     dlclose(lib);             /* RTLD_NOLOAD took a reference; the library stays loaded */
     if (entry == NULL) return 0;
+    pthread_once(&fo_pool_once, fo_pool_init);     /* its fork handler forgets the entry */
     __atomic_store_n(&fo_omp_entry, (fo_gomp_parallel_fn)entry, __ATOMIC_RELEASE);
     return 1;
 }
@@ -277,7 +283,8 @@ void fo_pool_run(ptrdiff_t n, int max_threads, fo_chunk_fn fn, void *ctx)
     int t = LOAD(&fo_pool_nthreads, RELAXED);
     if (max_threads < t) t = max_threads;
     if ((ptrdiff_t)t > n) t = (int)n;
-    if (fo_omp_threads > 0 && t > 1) {
+    const fo_gomp_parallel_fn entry = LOAD(&fo_omp_entry, ACQUIRE);
+    if (fo_omp_threads > 0 && t > 1 && entry != NULL) {
         if (t > fo_omp_threads) t = fo_omp_threads;
         if (t > FO_OMP_MAX_TEAM) t = FO_OMP_MAX_TEAM;
         struct fo_omp_job job;
@@ -290,7 +297,7 @@ void fo_pool_run(ptrdiff_t n, int max_threads, fo_chunk_fn fn, void *ctx)
             job.range[k].next = n * k / t;
             job.range[k].end = n * (k + 1) / t;
         }
-        LOAD(&fo_omp_entry, ACQUIRE)(fo_omp_body, &job, (unsigned)t, 0);
+        entry(fo_omp_body, &job, (unsigned)t, 0);
         return;
     }
     int expected = 0;

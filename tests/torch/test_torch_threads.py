@@ -153,3 +153,30 @@ def test_lbfgs_on_several_torch_threads_equals_one_thread_bitwise(threads):
         several = run()
     assert torch.equal(one, several)
     assert np.isfinite(one.numpy()).all()
+
+
+@needs_torch_openmp
+def test_a_forked_child_steps_on_fastopts_pool_instead_of_hanging():
+    # libgomp's threads do not survive a fork, and its next parallel region in the child
+    # waits for them (torch's own ops hang there too); the child's steps stay on
+    # fastopt's pool, which starts new workers
+    code = textwrap.dedent("""
+        import os, torch, fastopt, fastopt.torch as ft
+        fastopt.set_num_threads(2)
+        torch.set_num_threads(2)
+        p = torch.zeros(1_000_000, requires_grad=True)
+        p.grad = torch.ones_like(p)
+        opt = ft.Adam([p])
+        opt.step()
+        opt.step()
+        pid = os.fork()
+        if pid == 0:
+            opt.step()
+            os._exit(0 if float(p[0]) < 0 else 1)
+        _, status = os.waitpid(pid, 0)
+        print(status)
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "0"
