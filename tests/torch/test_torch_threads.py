@@ -40,19 +40,39 @@ def test_every_chunk_runs_exactly_once_on_torchs_threads(team, threads):
         _pool._use_openmp(0)
 
 
+# the start of the scripts run in a fresh process: fastopt and torch on two threads each,
+# and a fastopt.torch Adam over 1M elements that has taken its first two steps
+STEPPED = """
+import os, numpy as np, torch, fastopt, fastopt.torch as ft
+from fastopt import _pool
+fastopt.set_num_threads(2)
+torch.set_num_threads(2)
+p = torch.zeros(1_000_000, requires_grad=True)
+p.grad = torch.ones_like(p)
+opt = ft.Adam([p])
+opt.step()
+opt.step()
+"""
+
+
+def _in_a_fresh_process(code, env=None):
+    """What the script ``code`` prints, run by a new interpreter (``env``: added to the
+    environment)."""
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                         text=True, timeout=120, env={**os.environ, **(env or {})})
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
 def _run_chunks_in_a_fresh_process(env, team):
-    code = textwrap.dedent(f"""
+    return _in_a_fresh_process(f"""
         import torch, fastopt, fastopt.torch
         from fastopt import _pool
         fastopt.set_num_threads({team})
         _pool._use_openmp({team})
         bad = [n for n in (1, 2, 5, 64, 1000, 4097) if not (_pool._run_chunks(n, 64, 50) == 1).all()]
         print(bad)
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120, env={**os.environ, **env})
-    assert out.returncode == 0, out.stderr
-    return out.stdout.strip()
+    """, env)
 
 
 @needs_torch_openmp
@@ -101,16 +121,8 @@ def test_steps_on_several_torch_threads_equal_one_thread_bitwise(cls, kwargs, dt
 @needs_torch_openmp
 def test_fastopts_own_pool_stays_idle_while_fastopt_torch_steps():
     # a fresh process: fastopt's pool has started no worker yet
-    code = textwrap.dedent("""
-        import numpy as np, torch, fastopt, fastopt.torch as ft
-        from fastopt import _pool
-        fastopt.set_num_threads(2)
-        torch.set_num_threads(2)
-        p = torch.zeros(1_000_000, requires_grad=True)
-        p.grad = torch.ones_like(p)
-        opt = ft.Adam([p])
-        for _ in range(3):
-            opt.step()
+    printed = _in_a_fresh_process(STEPPED + textwrap.dedent("""
+        opt.step()
         x = torch.zeros(300_000, dtype=torch.float64, requires_grad=True)
         lbfgs = ft.LBFGS([x], max_iter=3)
         def closure():
@@ -123,11 +135,8 @@ def test_fastopts_own_pool_stays_idle_while_fastopt_torch_steps():
         a, g = np.zeros(1_000_000, np.float32), np.ones(1_000_000, np.float32)
         fastopt.functional.sgd_(a, g, step=1, lr=0.1)
         print(during, _pool._workers())
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    during, after = map(int, out.stdout.split())
+    """))
+    during, after = map(int, printed.split())
     assert during == 0, "fastopt's pool ran a fastopt.torch step"
     assert after >= 1, "the functional step outside fastopt.torch did not use the pool"
 
@@ -160,23 +169,11 @@ def test_a_forked_child_steps_on_fastopts_pool_instead_of_hanging():
     # libgomp's threads do not survive a fork, and its next parallel region in the child
     # waits for them (torch's own ops hang there too); the child's steps stay on
     # fastopt's pool, which starts new workers
-    code = textwrap.dedent("""
-        import os, torch, fastopt, fastopt.torch as ft
-        fastopt.set_num_threads(2)
-        torch.set_num_threads(2)
-        p = torch.zeros(1_000_000, requires_grad=True)
-        p.grad = torch.ones_like(p)
-        opt = ft.Adam([p])
-        opt.step()
-        opt.step()
+    assert _in_a_fresh_process(STEPPED + textwrap.dedent("""
         pid = os.fork()
         if pid == 0:
             opt.step()
             os._exit(0 if float(p[0]) < 0 else 1)
         _, status = os.waitpid(pid, 0)
         print(status)
-    """)
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=120)
-    assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() == "0"
+    """)) == "0"
