@@ -21,9 +21,11 @@ dtypes and initial values) and the kernels run, on torch's own OpenMP threads
 (:mod:`fastopt.torch._threads`).  Parameters of one group whose ``step`` counts differ (a
 parameter added later, a checkpoint) take one call per distinct count.
 """
+import functools
 import math
 
 import torch
+from torch.optim import optimizer as torch_optimizer
 
 from fastopt._kernels.algorithms import ALGORITHMS as ALGORITHM_IDS
 from fastopt.torch._checks import (
@@ -224,6 +226,35 @@ def _lr(group):
     return group_nonneg(group, "lr", "learning rate")
 
 
+def _with_step_hooks(step):
+    """``step`` as torch.optim runs every optimizer's ``step``: its step pre/post hooks
+    (the optimizer's and the global ones) and, under a profiler, a record named
+    ``Optimizer.step#<class>.step`` -- through torch's own wrapper
+    (``Optimizer.profile_hook_step``) whenever a hook is registered or a profiler runs,
+    and straight otherwise.  torch's wrapper enters its profiler record even with no
+    profiler running, and after a backward that costs about as much as a small model's
+    whole step.  The result is marked ``hooked``, so torch does not wrap it again.  A
+    torch without the hook registries this relies on gets torch's wrapper always."""
+    traced = torch.optim.Optimizer.profile_hook_step(step)
+    pre = getattr(torch_optimizer, "_global_optimizer_pre_hooks", None)
+    post = getattr(torch_optimizer, "_global_optimizer_post_hooks", None)
+    profiling = getattr(torch.autograd, "_profiler_enabled", None)
+    if pre is None or post is None or profiling is None:
+        traced.hooked = True
+        return traced
+
+    @functools.wraps(step)
+    def wrapper(self, *args, **kwargs):
+        if pre or post or self._optimizer_step_pre_hooks or \
+                self._optimizer_step_post_hooks or profiling():
+            return traced(self, *args, **kwargs)
+        out = step(self, *args, **kwargs)
+        self._optimizer_step_code()
+        return out
+    wrapper.hooked = True
+    return wrapper
+
+
 class FastoptStep:
     """Mixin put before a torch.optim class: fastopt's ``step`` and stricter group checks.
 
@@ -383,6 +414,7 @@ class FastoptStep:
         self.__dict__["_fastopt_state_seen"] = seen_items(self.state)
         return out, created
 
+    @_with_step_hooks
     def step(self, closure=None):
         """One step of every param group; returns the closure's loss (None without one).
 

@@ -181,6 +181,51 @@ def test_step_hooks_of_the_base_class_run():
     assert calls == ["pre", "post"]
 
 
+def test_global_step_hooks_run_and_a_pre_hook_may_replace_the_arguments():
+    from torch.optim.optimizer import (
+        register_optimizer_step_post_hook, register_optimizer_step_pre_hook,
+    )
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = ft.SGD([w], lr=0.5)
+    calls = []
+
+    def closure():
+        calls.append("closure")
+        w.grad = torch.ones(2)
+        return 3.0
+    pre = register_optimizer_step_pre_hook(
+        lambda o, a, k: (calls.append("pre"), ((o, closure), {}))[1])
+    post = register_optimizer_step_post_hook(lambda o, a, k: calls.append("post"))
+    try:
+        assert opt.step() == 3.0                   # the hook's closure ran
+    finally:
+        pre.remove()
+        post.remove()
+    assert calls == ["pre", "closure", "post"]
+    assert torch.equal(w.detach(), torch.full((2,), 0.5))
+    opt.step()                                     # the hooks are gone
+    assert calls == ["pre", "closure", "post"]
+
+
+def test_the_step_is_recorded_under_a_profiler_and_skips_the_record_otherwise(monkeypatch):
+    w = torch.nn.Parameter(torch.ones(2))
+    opt = ft.Adam([w])
+    w.grad = torch.ones(2)
+    with torch.profiler.profile() as prof:
+        opt.step()
+    assert "Optimizer.step#Adam.step" in {e.name for e in prof.events()}
+    entered = []
+    record = torch.autograd.profiler.record_function
+    monkeypatch.setattr(torch.autograd.profiler, "record_function",
+                        lambda name: entered.append(name) or record(name))
+    opt.step()                         # no profiler, no hook: torch's wrapper is skipped
+    assert entered == []
+    handle = opt.register_step_post_hook(lambda o, a, k: None)
+    opt.step()                         # a hook: torch's wrapper runs it
+    handle.remove()
+    assert entered == ["Optimizer.step#Adam.step"]
+
+
 def test_zero_grad_and_params_without_grad_are_skipped():
     a, b = torch.nn.Parameter(torch.ones(2)), torch.nn.Parameter(torch.ones(2))
     opt = ft.Adam([a, b], lr=0.1)
