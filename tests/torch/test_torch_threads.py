@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 import torch
 
-import fastopt
 import fastopt.torch as ft
 from fastopt import _pool
 from fastopt.torch import _threads
