@@ -1,7 +1,7 @@
 """What fastopt.torch accepts, checked before anything is written.
 
 fastopt's kernels run in place on the memory of CPU, strided, C-contiguous float32/float64
-tensors (through zero-copy ``tensor.numpy()`` views).  Anything else gets an error that names
+tensors (on their addresses).  Anything else gets an error that names
 the tensor by its place in ``param_groups`` -- never a silent copy that would be updated
 instead of the user's parameter.
 """
@@ -81,24 +81,6 @@ def check_state_tensor(t, p, key, what):
                          f"{t.stride()}); fastopt.torch updates state in place")
     if t.requires_grad:
         raise ValueError(f"state[{key!r}] of {what} requires grad")
-
-
-def check_disjoint(written, read):
-    """ValueError when two written tensors share memory, or a read-only tensor (a
-    gradient) shares memory with a written one.  ``written``, ``read``: lists of
-    ``(tensor, label)`` of contiguous tensors."""
-    spans = [(t.data_ptr(), t.data_ptr() + t.numel() * t.element_size(), label, w)
-             for tensors, w in ((written, True), (read, False)) for t, label in tensors
-             if t.numel()]
-    spans.sort(key=lambda s: s[0])
-    end = {True: (0, None), False: (0, None)}   # the furthest-reaching span so far, by kind
-    for lo, hi, label, is_written in spans:
-        for kind in ((True, False) if is_written else (True,)):
-            if end[kind][0] > lo:
-                raise ValueError(f"{label} shares memory with {end[kind][1]}; fastopt.torch "
-                                 "updates these tensors in place, so they must not overlap")
-        if hi > end[is_written][0]:
-            end[is_written] = (hi, label)
 
 
 def group_real(group, key):

@@ -7,12 +7,13 @@ algorithm -- one fused, GIL-released, multithreaded pass over all the group's te
 place on their memory.  Group values (``lr``, ``betas``, ...) are read and checked at every
 step, so schedulers work.  What a step is built from -- the tensors, the result of their
 checks, grouped into kernel calls -- is kept per param group between steps
-(:class:`fastopt.torch._plan.Plan`) and reused while a cheap key of every tensor
-(identity, address, shape, strides, dtype) and of the group (the group dict, its
-``params`` list, ``opt.state``) is unchanged; anything else (swapped ``.data``, replaced
-state, ``load_state_dict``, ``add_param_group``, a gradient that appears or goes away)
-rebuilds it with all checks.  New gradient tensors, as ``zero_grad()`` and ``backward()``
-make every step, are checked one by one without a rebuild.
+(:class:`fastopt.torch._plan.Plan`) and reused while a cheap key of every tensor (its
+identity and address; a parameter's shape and strides) and of the group (the group dict,
+its ``params`` list, ``opt.state``) is unchanged; anything else (swapped ``.data``,
+replaced state, ``load_state_dict``, ``add_param_group``, a gradient that appears or goes
+away) rebuilds it with all checks.  The gradients, new tensors at every step after
+``zero_grad()`` and ``backward()``, are checked one by one at every step without a
+rebuild.
 
 A step is checked in full before anything is written: the group values (with torch's
 messages), every parameter, gradient and state tensor, that no written tensor shares memory
@@ -259,8 +260,9 @@ class FastoptStep:
     """Mixin put before a torch.optim class: fastopt's ``step`` and stricter group checks.
 
     ``_algorithm`` names the entry of :data:`ALGORITHMS`.  The optimizer keeps one
-    :class:`~fastopt.torch._plan.Plan` per param group in ``__dict__['_fastopt_plans']`` (not part of
-    torch's ``__getstate__``, so copies, pickles and ``state_dict`` never carry it).
+    :class:`~fastopt.torch._plan.Plan` per param group in ``__dict__['_fastopt_plans']``
+    (not part of torch's ``__getstate__``, so copies, pickles and ``state_dict`` never
+    carry it).
     """
 
     _algorithm = None
@@ -284,7 +286,7 @@ class FastoptStep:
             raise
 
     def _check_options(self, group):
-        """The group's values as the functional's keyword arguments; ValueError/TypeError
+        """The group's values as the kernel's hyperparameters; ValueError/TypeError
         for a value torch would reject or a flag fastopt does not implement."""
         cls = type(self).__name__
         if group.get("differentiable", False):
@@ -305,7 +307,7 @@ class FastoptStep:
         """The group's :class:`~fastopt.torch._plan.Plan`, every tensor checked; the state
         to create is appended to ``created`` as ``(state dict or None, param, key,
         tensor)``."""
-        plan = Plan(gi, group, keys, self.state, check_grad)
+        plan = Plan(gi, group, keys, self.state)
         calls = {}
         for i, p in enumerate(group["params"]):
             if p.grad is None:

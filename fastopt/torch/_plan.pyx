@@ -24,6 +24,7 @@ from fastopt._kernels.algorithms cimport Hyper, Item, make_coef, read_hyper, run
 from fastopt._kernels.checks cimport WrittenSpans
 from fastopt._kernels.threads cimport num_threads
 from fastopt._pool import _use_openmp
+from fastopt.torch._checks import check_grad
 
 cdef object STRIDED = torch.strided
 
@@ -124,11 +125,6 @@ cdef class Call:
         PyMem_Free(self.item_of)
         PyMem_Free(self.steps)
         PyMem_Free(self.mus)
-
-    @property
-    def size(self):
-        """The number of parameters in the call."""
-        return self.n
 
     def add(self, p, grad, states, str what, step=None, mu=None):
         """Append a checked parameter (contiguous, float32/float64), its checked contiguous
@@ -265,23 +261,18 @@ cdef class Plan:
     Anything else -- a swapped ``.data``, a state tensor replaced or reshaped,
     ``load_state_dict`` (new groups and state), ``add_param_group``, a gradient that
     appears or goes away, an edited step count -- rebuilds the group's plan with all
-    checks.  Gradients may change without a rebuild: each new or changed gradient is
-    checked, and its address put in its call.  Group values (``lr``, ``betas``, ...) are
-    not part of the plan; they are read and checked at every step.
-
-    ``checked_grad(grad, p, what)`` returns, for a gradient that is not a dense contiguous
-    tensor of the parameter's dtype and shape, a contiguous copy, or raises the error
-    naming the tensor."""
+    checks.  Gradients may change without a rebuild: every gradient is checked, and its
+    address put in its call, at every step.  Group values (``lr``, ``betas``, ...) are
+    not part of the plan; they are read and checked at every step."""
 
     cdef public Py_ssize_t gi, n
-    cdef public object group, params, keys, state, checked_grad
+    cdef public object group, params, keys, state
     cdef public list slots, calls, written
 
-    def __init__(self, Py_ssize_t gi, group, keys, state, checked_grad):
+    def __init__(self, Py_ssize_t gi, group, keys, state):
         self.gi, self.group, self.keys, self.state = gi, group, keys, state
         self.params = group["params"]
         self.n = len(self.params)
-        self.checked_grad = checked_grad
         self.slots, self.calls, self.written = [], [], []
 
     def reuse(self, Py_ssize_t gi, group, keys, state, bint state_seen=False):
@@ -342,12 +333,12 @@ cdef class Plan:
         The common case -- a dense, contiguous CPU tensor of the parameter's dtype and
         shape (the shape from the parameter's key, checked this step) -- passes every check
         of :func:`~fastopt.torch._checks.check_grad` (a real dtype has no conjugate bit)
-        with a few attribute reads; anything else goes through ``checked_grad`` (which
-        raises, or returns a contiguous copy)."""
+        with a few attribute reads; anything else goes through it (which raises, or
+        returns a contiguous copy)."""
         _, shape, _ = s.pkey
         if not (g.layout is STRIDED and g.dtype is s.dtype and g.is_cpu and
                 g.shape == shape and g.is_contiguous() and not g.is_neg()):
-            g = self.checked_grad(g, s.p, s.what)
+            g = check_grad(g, s.p, s.what)
         data = g.data_ptr()
         s.call.set_grad(s.index, g, data)
 
