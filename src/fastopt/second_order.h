@@ -27,6 +27,16 @@
 #include "fastopt/simd.h"
 
 #define FO_SO_BLOCK 2048
+/* Software prefetch, for the L-BFGS passes: each reads 2 m + 2 history slots in turn within
+ * a tile, which the hardware prefetchers follow badly (at 10^6 float32 elements and m = 10
+ * the update pass ran at 14 GB/s against 42 GB/s of a plain 2-thread read).  Each slot's
+ * line is prefetched one tile ahead, as it is read (rw = 0, locality 2: into L2). */
+#if defined(__GNUC__) || defined(__clang__)
+#define FO_PREFETCH(p) __builtin_prefetch((p), 0, 2)
+#else
+#define FO_PREFETCH(p) ((void)(p))
+#endif
+#define FO_PREFETCH_LINE 64
 /* the L-BFGS history is stored in tiles of this many elements (see fo_lbfgs_update) */
 #define FO_LB_TILE 512
 /* below this many blocks per thread a kernel uses fewer threads */

@@ -48,6 +48,15 @@ FO_INLINE void FO_FN(fo_axpy_block)(ptrdiff_t len, double c, const FO_T *FO_REST
     for (ptrdiff_t k = 0; k < len; k++) acc[k] += c * (double)v[k];
 }
 
+/* the elements of a cache line */
+#define FO_LINE_ELEMS ((ptrdiff_t)(FO_PREFETCH_LINE / sizeof(FO_T)))
+
+/* prefetch the cache lines of v[0 .. len) */
+FO_INLINE void FO_FN(fo_prefetch_span)(const FO_T *v, ptrdiff_t len)
+{
+    for (ptrdiff_t k = 0; k < len; k += FO_LINE_ELEMS) FO_PREFETCH(v + k);
+}
+
 FO_CLONES static void FO_FN(fo_multidot_blocks)(ptrdiff_t n, int nv, const FO_T *const *V,
                                                 int nw, const FO_T *const *W, double *part,
                                                 ptrdiff_t b0, ptrdiff_t b1)
@@ -244,11 +253,11 @@ FO_INLINE void FO_FN(fo_dot2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
 
 /* fo_dot2_lanes for two vectors a and b at once, reading g and y once for both: the same
  * sums, lane by lane, as two fo_dot2_lanes calls (la, lb: 16 lanes each, a . g then
- * a . y).  The update pass is bound by its loads and conversions, not by memory. */
+ * a . y).  Prefetches a and b `ahead` elements further (the same slots of the next tile). */
 FO_INLINE void FO_FN(fo_dot2x2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
                                       const FO_T *FO_RESTRICT b, const double *FO_RESTRICT g,
                                       const double *FO_RESTRICT y, double *FO_RESTRICT la,
-                                      double *FO_RESTRICT lb)
+                                      double *FO_RESTRICT lb, ptrdiff_t ahead)
 {
 #if FO_SO_VEC
     ptrdiff_t k = 0;
@@ -262,6 +271,8 @@ FO_INLINE void FO_FN(fo_dot2x2_lanes)(ptrdiff_t len, const FO_T *FO_RESTRICT a,
     memcpy(&byl, lb + 8, sizeof byl);
     memcpy(&byh, lb + 12, sizeof byh);
     for (; k + 8 <= len; k += 8) {
+        FO_PREFETCH(a + ahead + k);
+        FO_PREFETCH(b + ahead + k);
         fo_load4_f64(w, g + k);
         fo_load4_f64(z, y + k);
         FO_FN(fo_load4)(v, a + k);
@@ -318,6 +329,16 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
             FO_T *FO_RESTRICT y = tile + (ptrdiff_t)py * T;
             const FO_T *FO_RESTRICT a1 = x1 + lo, *FO_RESTRICT a0 = x0 + lo;
             const FO_T *FO_RESTRICT h1 = g1 + lo, *FO_RESTRICT h0 = g0 + lo;
+            /* the next tile: of the history (ns T further) and of the four vectors */
+            const int more = t + 1 < ntile;
+            const ptrdiff_t ahead = more ? (ptrdiff_t)ns * T : 0;
+            if (more) {
+                const ptrdiff_t next = (n - lo - T < T) ? n - lo - T : T;
+                FO_FN(fo_prefetch_span)(a1 + T, next);
+                FO_FN(fo_prefetch_span)(a0 + T, next);
+                FO_FN(fo_prefetch_span)(h1 + T, next);
+                FO_FN(fo_prefetch_span)(h0 + T, next);
+            }
             for (ptrdiff_t k = 0; k < len; k++) {
                 s[k] = (FO_T)((double)a1[k] - (double)a0[k]);
                 y[k] = (FO_T)((double)h1[k] - (double)h0[k]);
@@ -338,10 +359,12 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
             for (; i + 1 < nv; i += 2)
                 FO_FN(fo_dot2x2_lanes)(len, tile + (ptrdiff_t)slot[i] * T,
                                        tile + (ptrdiff_t)slot[i + 1] * T, gd, yd,
-                                       lanes + 16 * i, lanes + 16 * (i + 1));
-            if (i < nv)
+                                       lanes + 16 * i, lanes + 16 * (i + 1), ahead);
+            if (i < nv) {
+                FO_FN(fo_prefetch_span)(tile + ahead + (ptrdiff_t)slot[i] * T, len);
                 FO_FN(fo_dot2_lanes)(len, tile + (ptrdiff_t)slot[i] * T, gd, yd,
                                      lanes + 16 * i, lanes + 16 * i + 8);
+            }
         }
         double *p = part + b * np;
         for (ptrdiff_t i = 0; i < nv; i++) {
@@ -422,6 +445,10 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
             const ptrdiff_t len = (n - lo < T) ? n - lo : T;
             const FO_T *tile = H + t * (ptrdiff_t)ns * T;
             const FO_T *FO_RESTRICT gb = g + lo;
+            /* the next tile of the history is ns T further, of g T further */
+            const int more = t + 1 < ntile;
+            const ptrdiff_t ahead = more ? (ptrdiff_t)ns * T : 0;
+            if (more) FO_FN(fo_prefetch_span)(gb + T, (n - lo - T < T) ? n - lo - T : T);
             for (ptrdiff_t k = 0; k < len; k++) acc[k] = 0.0;
             if (cg != 0.0) FO_FN(fo_axpy_block)(len, cg, gb, acc);
             ptrdiff_t i = 0;
@@ -433,18 +460,32 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
                     const FO_T *FO_RESTRICT v2 = tile + (ptrdiff_t)slot[i + 2] * T;
                     const FO_T *FO_RESTRICT v3 = tile + (ptrdiff_t)slot[i + 3] * T;
                     const double c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
-                    for (ptrdiff_t k = 0; k < len; k++)
-                        acc[k] = (((acc[k] + c0 * (double)v0[k]) + c1 * (double)v1[k])
-                                  + c2 * (double)v2[k]) + c3 * (double)v3[k];
+                    /* a line of each vector at a time, each prefetching its next tile */
+                    for (ptrdiff_t k0 = 0; k0 < len; k0 += FO_LINE_ELEMS) {
+                        FO_PREFETCH(v0 + ahead + k0);
+                        FO_PREFETCH(v1 + ahead + k0);
+                        FO_PREFETCH(v2 + ahead + k0);
+                        FO_PREFETCH(v3 + ahead + k0);
+                        const ptrdiff_t k1 = len - k0 < FO_LINE_ELEMS ? len : k0 + FO_LINE_ELEMS;
+                        for (ptrdiff_t k = k0; k < k1; k++)
+                            acc[k] = (((acc[k] + c0 * (double)v0[k]) + c1 * (double)v1[k])
+                                      + c2 * (double)v2[k]) + c3 * (double)v3[k];
+                    }
                 } else {
                     for (ptrdiff_t j = i; j < i + 4; j++)
-                        if (c[j] != 0.0)
-                            FO_FN(fo_axpy_block)(len, c[j], tile + (ptrdiff_t)slot[j] * T, acc);
+                        if (c[j] != 0.0) {
+                            const FO_T *v = tile + (ptrdiff_t)slot[j] * T;
+                            FO_FN(fo_prefetch_span)(v + ahead, len);
+                            FO_FN(fo_axpy_block)(len, c[j], v, acc);
+                        }
                 }
             }
             for (; i < nv; i++)
-                if (c[i] != 0.0)
-                    FO_FN(fo_axpy_block)(len, c[i], tile + (ptrdiff_t)slot[i] * T, acc);
+                if (c[i] != 0.0) {
+                    const FO_T *v = tile + (ptrdiff_t)slot[i] * T;
+                    FO_FN(fo_prefetch_span)(v + ahead, len);
+                    FO_FN(fo_axpy_block)(len, c[i], v, acc);
+                }
             FO_T *FO_RESTRICT o = d + lo;
             for (ptrdiff_t k = 0; k < len; k++) o[k] = (FO_T)acc[k];
             FO_FN(fo_dot_lanes)(len, o, gb, lanes);
