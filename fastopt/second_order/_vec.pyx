@@ -51,10 +51,11 @@ cdef extern from "fastopt/second_order.h" nogil:
                             double* out, double* gmax, int nt)
     int fo_lbfgs_direction_f32(ptrdiff_t n, ptrdiff_t B, const float* H, int ns, int nv,
                                const int* slot, const double* c, double cg,
-                               const float* g, float* d, double* gtd, int nt)
+                               const float* g, float* d, double* gtd, double* dmax, int nt)
     int fo_lbfgs_direction_f64(ptrdiff_t n, ptrdiff_t B, const double* H, int ns, int nv,
                                const int* slot, const double* c, double cg,
-                               const double* g, double* d, double* gtd, int nt)
+                               const double* g, double* d, double* gtd, double* dmax,
+                               int nt)
     int FO_LB_TILE
 
 cdef extern from "fastopt/fastopt_capi.h" nogil:
@@ -259,6 +260,7 @@ cdef class LBFGSMemory:
     cdef double* D
     cdef double eps
     cdef readonly double gmax           # max |g1_i| of the last update (NaN if g1 has a NaN)
+    cdef readonly double dmax           # max |d_i| of the last direction (NaN if d has a NaN)
 
     def __cinit__(self, m, n, dtype):
         if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
@@ -301,7 +303,7 @@ cdef class LBFGSMemory:
                              + _memory_need(m, n, dt)) from None
         self.Hp = cnp.PyArray_DATA(<cnp.ndarray>self.H)
         self.eps = float(np.finfo(dt).eps)
-        self.gmax = 0.0
+        self.gmax = self.dmax = 0.0
         self.reset()
 
     def __dealloc__(self):
@@ -430,8 +432,8 @@ cdef class LBFGSMemory:
 
     def direction(self, g, d):
         """``d[:] = -H g`` (H the L-BFGS inverse-Hessian approximation, ``H = I`` with no
-        pairs); returns ``g . d``.  Requires the inner products of the last :meth:`update`
-        (or none stored), with the same ``g``."""
+        pairs); returns ``g . d`` and sets :attr:`dmax` = max |d_i|.  Requires the inner
+        products of the last :meth:`update` (or none stored), with the same ``g``."""
         self._vector_ok(g)
         self._vector_ok(d)
         if not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>d):
@@ -445,7 +447,7 @@ cdef class LBFGSMemory:
         caller): sets ``g . d``."""
         cdef int M = self.m + 1, k = self.k, i, j, rc
         cdef Py_ssize_t a, b, C = self.cap
-        cdef double acc, gamma = 1.0, cg = -1.0, gtd = 0.0
+        cdef double acc, gamma = 1.0, cg = -1.0, gtd = 0.0, dm = 0.0
         cdef double* al = self.alpha
         cdef double* bt = self.beta
         cdef double* c = self.coef
@@ -479,13 +481,14 @@ cdef class LBFGSMemory:
         with nogil:
             if self.kind == 0:
                 rc = fo_lbfgs_direction_f32(self.n, self.block, <float*>self.Hp, 2 * M, 2 * k,
-                                            sl, c, cg, <float*>pg, <float*>pd, &gtd, nt)
+                                            sl, c, cg, <float*>pg, <float*>pd, &gtd, &dm, nt)
             else:
                 rc = fo_lbfgs_direction_f64(self.n, self.block, <double*>self.Hp, 2 * M,
                                             2 * k, sl, c, cg, <double*>pg, <double*>pd,
-                                            &gtd, nt)
+                                            &gtd, &dm, nt)
         if rc != 0:
             raise MemoryError()
+        self.dmax = dm
         gtd_out[0] = gtd
         return 0
 

@@ -343,7 +343,7 @@ class LBFGS(torch.optim.LBFGS):
             state["func_evals"] += ls_evals
             if n_iter == max_iter or current_evals >= max_eval or opt_cond:
                 break
-            if abs(t) * _vec.absmax(d) <= tol_change:
+            if abs(t) * memory.dmax <= tol_change:
                 break
             if abs(loss - prev_loss) < tol_change:
                 break

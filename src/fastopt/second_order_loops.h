@@ -439,6 +439,7 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
     const ptrdiff_t tpb = T < FO_SO_BLOCK ? FO_SO_BLOCK / T : 1;
     for (ptrdiff_t b = b0; b < b1; b++) {
         double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+        FO_UT mbits = 0;
         const ptrdiff_t t1 = (b + 1) * tpb < ntile ? (b + 1) * tpb : ntile;
         for (ptrdiff_t t = b * tpb; t < t1; t++) {
             const ptrdiff_t lo = t * T;
@@ -487,10 +488,15 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
                     FO_FN(fo_axpy_block)(len, c[i], v, acc);
                 }
             FO_T *FO_RESTRICT o = d + lo;
-            for (ptrdiff_t k = 0; k < len; k++) o[k] = (FO_T)acc[k];
+            for (ptrdiff_t k = 0; k < len; k++) {
+                o[k] = (FO_T)acc[k];
+                const FO_UT u = FO_FN(fo_abs_bits)(o + k);     /* max |d| */
+                mbits = u > mbits ? u : mbits;
+            }
             FO_FN(fo_dot_lanes)(len, o, gb, lanes);
         }
-        part[b] = FO_LANES_SUM(lanes);
+        part[2 * b] = FO_LANES_SUM(lanes);
+        part[2 * b + 1] = FO_FN(fo_abs_value)(mbits);
     }
 }
 
@@ -515,23 +521,29 @@ static void FO_FN(fo_lbfgs_direction_chunk)(void *ctx, ptrdiff_t c)
 }
 
 /* d = cg g + sum_i c[i] (vector in slot[i]), summed in double in that order and rounded
- * once (as fo_combine); *gtd = g . d.  One read of the listed slots and of g, one write of
- * d.  0, or -1 when the scratch memory could not be allocated. */
+ * once (as fo_combine); *gtd = g . d and *dmax = max |d_k| (NaN if d holds a NaN).  One
+ * read of the listed slots and of g, one write of d.  0, or -1 when the scratch memory
+ * could not be allocated. */
 static int FO_FN(fo_lbfgs_direction)(ptrdiff_t n, ptrdiff_t T, const FO_T *H, int ns, int nv,
                                      const int *slot, const double *c, double cg,
-                                     const FO_T *g, FO_T *d, double *gtd, int nt)
+                                     const FO_T *g, FO_T *d, double *gtd, double *dmax, int nt)
 {
     const ptrdiff_t tpb = T < FO_SO_BLOCK ? FO_SO_BLOCK / T : 1;
     const ptrdiff_t nb = ((n + T - 1) / T + tpb - 1) / tpb;
     *gtd = 0.0;
+    *dmax = 0.0;
     if (nb == 0) return 0;
-    double *part = (double *)malloc(sizeof(double) * (size_t)nb);
+    double *part = (double *)malloc(sizeof(double) * 2 * (size_t)nb);
     if (part == NULL) return -1;
     FO_FN(fo_lbfgs_direction_job) job = {n, T, nb, H, ns, nv, slot, c, cg, g, d, part};
     fo_parallel(fo_so_chunks(nb), fo_so_threads(nb, nt), FO_FN(fo_lbfgs_direction_chunk), &job);
-    double s = 0.0;
-    for (ptrdiff_t b = 0; b < nb; b++) s += part[b];
+    double s = 0.0, mx = 0.0;
+    for (ptrdiff_t b = 0; b < nb; b++) {
+        s += part[2 * b];
+        mx = FO_MAX_NAN(mx, part[2 * b + 1]);
+    }
     *gtd = s;
+    *dmax = mx;
     free(part);
     return 0;
 }

@@ -102,6 +102,7 @@ def test_lbfgs_memory_matches_the_two_loop_recursion(dtype, tol, n):
         x, g = x1, g1
         assert mem.gmax == np.abs(g).max()
         gtd = mem.direction(g, d)
+        assert mem.dmax == np.abs(d).max()
         ref = two_loop_direction(pairs, g.astype(np.float64))
         np.testing.assert_allclose(d, ref, rtol=tol, atol=tol * np.abs(ref).max())
         assert gtd == pytest.approx(float(g.astype(np.float64) @ d), rel=1e-5)
@@ -116,9 +117,10 @@ def test_lbfgs_memory_skips_pairs_without_positive_curvature():
     d = np.empty(2)
     assert mem.direction(np.array([1.0, 2.0]), d) == -5.0
     np.testing.assert_array_equal(d, [-1.0, -2.0])
+    assert mem.dmax == 2.0
 
 
-def test_lbfgs_memory_gmax_propagates_nan_and_rejects_bad_vectors():
+def test_lbfgs_memory_gmax_and_dmax_propagate_nan_and_bad_vectors_are_rejected():
     mem = _vec.LBFGSMemory(2, 3000, np.float64)
     x0, x1, g0 = np.zeros(3000), np.full(3000, 0.1), np.ones(3000)
     g1 = np.full(3000, 0.5)
@@ -131,6 +133,12 @@ def test_lbfgs_memory_gmax_propagates_nan_and_rejects_bad_vectors():
     g1[2500] = -3.0
     mem.update(x1, x0, g1.astype(np.float64), g0)
     assert mem.gmax == 3.0
+    d = np.empty(3000)
+    mem.direction(g1, d)
+    assert mem.dmax == np.abs(d).max() > 0
+    g1[2999] = np.nan         # the last element of the last tile: d and max |d| are NaN
+    mem.direction(g1, d)
+    assert np.isnan(d[2999]) and np.isnan(mem.dmax)
     with pytest.raises(ValueError):
         mem.update(x1[:10], x0[:10], g1[:10], g0[:10])
     with pytest.raises(TypeError):
