@@ -76,13 +76,16 @@ static inline int fo_so_threads(ptrdiff_t nblocks, int nt)
 #include <string.h>
 typedef double fo_v4d __attribute__((vector_size(32)));
 typedef float fo_v4f __attribute__((vector_size(16)));
-/* dst = 4 elements at p, as doubles (macros: no function passes a vector by value) */
+/* dst = 4 elements at p, as doubles (macros: no function passes a vector by value).  The
+ * floats are converted lane by lane: GCC 12 compiles this to one 4-wide conversion, but
+ * __builtin_convertvector to two 2-wide ones and an insert, which made the float32 update
+ * pass of L-BFGS about 1.6x slower in cache. */
 #define fo_load4_f64(dst, p) memcpy(&(dst), (p), sizeof(fo_v4d))
-#define fo_load4_f32(dst, p)                          \
-    do {                                              \
-        fo_v4f fo_tmp_;                               \
-        memcpy(&fo_tmp_, (p), sizeof fo_tmp_);        \
-        (dst) = __builtin_convertvector(fo_tmp_, fo_v4d); \
+#define fo_load4_f32(dst, p)                                           \
+    do {                                                               \
+        fo_v4f fo_tmp_;                                                \
+        memcpy(&fo_tmp_, (p), sizeof fo_tmp_);                         \
+        (dst) = (fo_v4d){fo_tmp_[0], fo_tmp_[1], fo_tmp_[2], fo_tmp_[3]}; \
     } while (0)
 #else
 #define FO_SO_VEC 0
