@@ -461,17 +461,22 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
                     const FO_T *FO_RESTRICT v2 = tile + (ptrdiff_t)slot[i + 2] * T;
                     const FO_T *FO_RESTRICT v3 = tile + (ptrdiff_t)slot[i + 3] * T;
                     const double c0 = c[i], c1 = c[i + 1], c2 = c[i + 2], c3 = c[i + 3];
-                    /* a line of each vector at a time, each prefetching its next tile */
-                    for (ptrdiff_t k0 = 0; k0 < len; k0 += FO_LINE_ELEMS) {
+#define FO_AXPY4(k) \
+    acc[k] = (((acc[k] + c0 * (double)v0[k]) + c1 * (double)v1[k]) + c2 * (double)v2[k]) \
+             + c3 * (double)v3[k]
+                    /* a line of each vector at a time (a fixed count: GCC unrolls it), each
+                     * prefetching its next tile (spread out so: prefetching the next tile's
+                     * lines in one burst per group ran 1.2x slower at 10^6) */
+                    ptrdiff_t k0 = 0;
+                    for (; k0 + FO_LINE_ELEMS <= len; k0 += FO_LINE_ELEMS) {
                         FO_PREFETCH(v0 + ahead + k0);
                         FO_PREFETCH(v1 + ahead + k0);
                         FO_PREFETCH(v2 + ahead + k0);
                         FO_PREFETCH(v3 + ahead + k0);
-                        const ptrdiff_t k1 = len - k0 < FO_LINE_ELEMS ? len : k0 + FO_LINE_ELEMS;
-                        for (ptrdiff_t k = k0; k < k1; k++)
-                            acc[k] = (((acc[k] + c0 * (double)v0[k]) + c1 * (double)v1[k])
-                                      + c2 * (double)v2[k]) + c3 * (double)v3[k];
+                        for (ptrdiff_t k = k0; k < k0 + FO_LINE_ELEMS; k++) FO_AXPY4(k);
                     }
+                    for (ptrdiff_t k = k0; k < len; k++) FO_AXPY4(k);
+#undef FO_AXPY4
                 } else {
                     for (ptrdiff_t j = i; j < i + 4; j++)
                         if (c[j] != 0.0) {
