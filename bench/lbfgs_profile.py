@@ -60,9 +60,14 @@ def bandwidth():
     for _ in range(7):
         t = time.perf_counter(); np.copyto(b, a); cp.append(time.perf_counter() - t)
         t = time.perf_counter(); a.sum(); rd.append(time.perf_counter() - t)
+    t_a, td = torch.from_numpy(a), []
+    for _ in range(7):
+        t = time.perf_counter(); t_a.sum(); td.append(time.perf_counter() - t)
     cb = 2 * a.nbytes / statistics.median(cp)
     rb = a.nbytes / statistics.median(rd)
-    print(f"numpy copy (read+write counted) {cb / 1e9:.1f} GB/s, numpy sum read {rb / 1e9:.1f} GB/s")
+    tb = a.nbytes / statistics.median(td)
+    print(f"numpy copy (read+write counted) {cb / 1e9:.1f} GB/s, numpy sum read {rb / 1e9:.1f} "
+          f"GB/s, torch sum read on {torch.get_num_threads()} threads {tb / 1e9:.1f} GB/s")
 
 
 def main():

@@ -2,13 +2,15 @@
 
 * one training iteration (forward + backward + step) on the CPU of a small MLP (6
   tensors) and of a small transformer encoder (51 tensors), and the step inside it:
-  fastopt.torch.Adam/AdamW against torch.optim.Adam/AdamW with ``foreach=False`` (torch's CPU default), ``foreach=True``, ``fused=True`` and DeepSpeed's
-  CPUAdam (when installed); SGD with momentum against torch's fused SGD;
+  fastopt.torch.Adam/AdamW against torch.optim.Adam/AdamW with ``foreach=False``
+  (torch's CPU default), ``foreach=True``, ``fused=True`` and DeepSpeed's CPUAdam (when
+  installed); SGD with momentum against torch's fused SGD;
 * the step alone on the GPT-2-small parameter list (:func:`cases.gpt2_small_shapes`;
   ``--quick``: its first 30 tensors), with the STREAM-style bound of the same bytes;
 * L-BFGS: the optimizer's own time per iteration (the step's time minus the time spent in
   the closure) at 10^5 and 10^6 parameters, fastopt.torch.LBFGS against torch.optim.LBFGS,
-  without and with ``"strong_wolfe"``.
+  without and with ``"strong_wolfe"``, beside the time of reading the history twice (the
+  least memory traffic of any L-BFGS iteration).
 
 Every figure is the median over interleaved repetitions; the ratio column is the time of
 the implementation over fastopt's.  :func:`check` turns the rows into the issue's targets.
@@ -148,6 +150,25 @@ def _implementations(case):
     return impls
 
 
+#: the history of the LBFGS cases (``history_size``)
+LBFGS_HISTORY = 10
+#: the name of the LBFGS cases' memory floor
+HISTORY_FLOOR = "history read twice"
+
+
+def _history_read_twice(n, history=LBFGS_HISTORY):
+    """A callable reading ``2 * 2 * history * n`` float32 values with torch's threads: the
+    least memory traffic of one L-BFGS iteration with a full history (every stored s and y
+    read once for the inner products with the new gradient and once more to form the
+    direction; torch's two loops and fastopt's two passes both do), without the vectors of
+    the iteration itself."""
+    buffer = torch.ones(4 * history * n)
+
+    def run():
+        buffer.sum()
+    return run
+
+
 def _lbfgs_own_time(cls, n, line_search_fn=None, iters=10):
     """A callable running one ``step`` of ``iters`` iterations on an ill-conditioned
     separable quadratic (curvatures 1e-3 .. 1e3, so the runs never converge) and returning
@@ -156,7 +177,8 @@ def _lbfgs_own_time(cls, n, line_search_fn=None, iters=10):
     g = torch.Generator().manual_seed(0)
     a = 10.0 ** (6 * torch.rand(n, generator=g) - 3)
     x = torch.zeros(n, requires_grad=True)
-    opt = cls([x], max_iter=iters, history_size=10, tolerance_grad=0, tolerance_change=0,
+    opt = cls([x], max_iter=iters, history_size=LBFGS_HISTORY, tolerance_grad=0,
+              tolerance_change=0,
               line_search_fn=line_search_fn)
     inside = [0.0]
 
@@ -202,7 +224,8 @@ def collect(quick=False):
     for n in (10 ** 5, 10 ** 6):
         for search in (None, "strong_wolfe"):
             runs = {FASTOPT: _lbfgs_own_time(ft.LBFGS, n, search),
-                    "torch": _lbfgs_own_time(torch.optim.LBFGS, n, search)}
+                    "torch": _lbfgs_own_time(torch.optim.LBFGS, n, search),
+                    HISTORY_FLOOR: _history_read_twice(n)}
             rows += _rows(f"LBFGS own time per iteration, n={n:,}"
                           + (", strong_wolfe" if search else ""),
                           _interleaved(runs, 3 if quick else 7))
@@ -231,9 +254,12 @@ def check(rows):
     for r in rows:
         if r["case"].startswith("LBFGS") and r["implementation"] == "torch":
             ours = by[(r["case"], FASTOPT)]["seconds"]
+            measured = f"1/{r['seconds'] / ours:.1f}"
+            floor = by.get((r["case"], HISTORY_FLOOR))
+            if floor is not None:   # what no L-BFGS iteration can go below
+                measured += f" (the {HISTORY_FLOOR}: 1/{r['seconds'] / floor['seconds']:.1f})"
             out.append(dict(target=f"{r['case']}: <= 1/5 of torch.optim.LBFGS's",
-                            measured=f"1/{r['seconds'] / ours:.1f}",
-                            met=ours <= r["seconds"] / 5))
+                            measured=measured, met=ours <= r["seconds"] / 5))
     return out
 
 
