@@ -517,12 +517,17 @@ typedef struct {
     double *part;
 } FO_FN(fo_lbfgs_direction_job);
 
+/* The direction pass takes the chunks in the reverse order of the update pass, which
+ * runs just before it: it starts on the history the update pass read last, still in the
+ * cache.  (Each block's sums are its own and are added in block order: the order the
+ * blocks are computed in changes no bit.) */
 static void FO_FN(fo_lbfgs_direction_chunk)(void *ctx, ptrdiff_t c)
 {
     const FO_FN(fo_lbfgs_direction_job) *j = (const FO_FN(fo_lbfgs_direction_job) *)ctx;
+    const ptrdiff_t r = fo_so_chunks(j->nb) - 1 - c;
     FO_FN(fo_lbfgs_direction_blocks)(j->n, j->T, j->H, j->ns, j->nv, j->slot, j->c, j->cg, j->g,
-                                     j->d, j->part, fo_so_chunk_lo(c, j->nb),
-                                     fo_so_chunk_lo(c + 1, j->nb));
+                                     j->d, j->part, fo_so_chunk_lo(r, j->nb),
+                                     fo_so_chunk_lo(r + 1, j->nb));
 }
 
 /* d = cg g + sum_i c[i] (vector in slot[i]), summed in double in that order and rounded
