@@ -189,3 +189,33 @@ def test_lbfgs_update_inner_products_equal_multidot_bit_for_bit(dtype, m):
             ref = _vec.multidot([s, y], [y])
             assert stored and sy == ref[0, 0] and yy == ref[1, 0], n
             x, g = x1, g1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_lbfgs_direction_slope_equals_multidot_and_does_not_depend_on_threads(dtype):
+    """The direction pass adds g . d in multidot's blocks and lanes, the blocks' sums in
+    block order whatever order the blocks are computed in (the pass takes its chunks in
+    reverse): g . d is multidot's bit for bit, and d and g . d are the same on 1 and 3
+    threads.  n = 300,007 spans many chunks, with a ragged last tile."""
+    rng = np.random.default_rng(6)
+    n, m = 300_007, 3
+    mem = _vec.LBFGSMemory(m, n, dtype)
+    x, g = rng.standard_normal(n).astype(dtype), rng.standard_normal(n).astype(dtype)
+    old = fastopt.get_num_threads()
+    try:
+        for _ in range(m + 2):
+            x1 = (x + 0.1 * rng.standard_normal(n)).astype(dtype)
+            g1 = (g + (x1 - x) + 0.01 * rng.standard_normal(n)).astype(dtype)
+            mem.update(x1, x, g1, g)
+            x, g = x1, g1
+            runs = []
+            for threads in (1, 3):
+                fastopt.set_num_threads(threads)
+                d = np.empty(n, dtype)
+                runs.append((d, mem.direction(g, d), mem.dmax))
+            (d1, gtd1, dmax1), (d3, gtd3, dmax3) = runs
+            np.testing.assert_array_equal(d1, d3)
+            assert gtd1 == gtd3 == _vec.multidot([d1], [g])[0, 0]
+            assert dmax1 == dmax3 == np.abs(d1).max()
+    finally:
+        fastopt.set_num_threads(old)
