@@ -57,9 +57,11 @@ def test_convex_problems_reach_torchs_loss_with_no_more_evaluations(kind, line_s
 
 def test_mlp_reaches_torchs_loss_with_no_more_evaluations_over_seeds():
     """On a nonconvex fit the two line searches (Moré-Thuente here, torch's own cubic
-    bracketing there) take different paths.  Over six seeds the evaluations total no more
-    than torch's; the geometric mean of the final-loss ratio is measured at 1.02 (the
-    issue's target, <= 1, is not met on this problem), pinned here at <= 1.1."""
+    bracketing there) take different paths and end in different places, so the final
+    losses differ seed by seed either way (over 100 seeds: lower on 44, geometric mean of
+    the ratio 0.987 with a standard error of 0.033; docs/torch.md).  Over these six seeds
+    the evaluations total no more than torch's (1,280 against 1,281) and the geometric
+    mean of the ratio is 1.02, pinned here at <= 1.1."""
     ratio, ours_n, theirs_n = 1.0, 0, 0
     seeds = range(6)
     for seed in seeds:
