@@ -150,13 +150,14 @@ def _implementations(case):
     return impls
 
 
-#: the history of the LBFGS cases (``history_size``)
+#: the history of the LBFGS cases (``history_size``) and their iterations per call
 LBFGS_HISTORY = 10
+LBFGS_ITERS = 10
 #: the name of the LBFGS cases' memory floor
 HISTORY_FLOOR = "history read twice"
 
 
-def _history_read_twice(n, history=LBFGS_HISTORY, iters=10):
+def _history_read_twice(n, history=LBFGS_HISTORY, iters=LBFGS_ITERS):
     """A callable returning the seconds per iteration of reading ``2 * 2 * history * n``
     float32 values with torch's threads, ``iters`` times in a row (as the LBFGS cases run
     ``iters`` iterations per call, so the history is as warm in the cache): the least
@@ -174,7 +175,7 @@ def _history_read_twice(n, history=LBFGS_HISTORY, iters=10):
     return run
 
 
-def _lbfgs_own_time(cls, n, line_search_fn=None, iters=10):
+def _lbfgs_own_time(cls, n, line_search_fn=None, iters=LBFGS_ITERS):
     """A callable running one ``step`` of ``iters`` iterations on an ill-conditioned
     separable quadratic (curvatures 1e-3 .. 1e3, so the runs never converge) and returning
     the optimizer's own seconds per iteration: the step's time less the closure's, over
@@ -183,8 +184,7 @@ def _lbfgs_own_time(cls, n, line_search_fn=None, iters=10):
     a = 10.0 ** (6 * torch.rand(n, generator=g) - 3)
     x = torch.zeros(n, requires_grad=True)
     opt = cls([x], max_iter=iters, history_size=LBFGS_HISTORY, tolerance_grad=0,
-              tolerance_change=0,
-              line_search_fn=line_search_fn)
+              tolerance_change=0, line_search_fn=line_search_fn)
     inside = [0.0]
 
     def closure():

@@ -39,6 +39,12 @@
 #define FO_PREFETCH_LINE 64
 /* the L-BFGS history is stored in tiles of this many elements (see fo_lbfgs_update) */
 #define FO_LB_TILE 512
+
+/* the length of the tile of T elements that starts at element lo of n */
+static inline ptrdiff_t fo_lb_tile_len(ptrdiff_t n, ptrdiff_t lo, ptrdiff_t T)
+{
+    return (n - lo < T) ? n - lo : T;
+}
 /* below this many blocks per thread a kernel uses fewer threads */
 #define FO_SO_MIN_BLOCKS_PER_THREAD 8
 /* a chunk of the pool is this many blocks (8,192 elements) */

@@ -57,6 +57,14 @@ FO_INLINE void FO_FN(fo_prefetch_span)(const FO_T *v, ptrdiff_t len)
     for (ptrdiff_t k = 0; k < len; k += FO_LINE_ELEMS) FO_PREFETCH(v + k);
 }
 
+/* fo_axpy_block, prefetching the same span of v `ahead` elements further */
+FO_INLINE void FO_FN(fo_axpy_block_ahead)(ptrdiff_t len, double c, const FO_T *FO_RESTRICT v,
+                                          ptrdiff_t ahead, double *FO_RESTRICT acc)
+{
+    FO_FN(fo_prefetch_span)(v + ahead, len);
+    FO_FN(fo_axpy_block)(len, c, v, acc);
+}
+
 FO_CLONES static void FO_FN(fo_multidot_blocks)(ptrdiff_t n, int nv, const FO_T *const *V,
                                                 int nw, const FO_T *const *W, double *part,
                                                 ptrdiff_t b0, ptrdiff_t b1)
@@ -323,7 +331,7 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
         const ptrdiff_t t1 = (b + 1) * tpb < ntile ? (b + 1) * tpb : ntile;
         for (ptrdiff_t t = b * tpb; t < t1; t++) {
             const ptrdiff_t lo = t * T;
-            const ptrdiff_t len = (n - lo < T) ? n - lo : T;
+            const ptrdiff_t len = fo_lb_tile_len(n, lo, T);
             FO_T *tile = H + t * (ptrdiff_t)ns * T;
             FO_T *FO_RESTRICT s = tile + (ptrdiff_t)ps * T;
             FO_T *FO_RESTRICT y = tile + (ptrdiff_t)py * T;
@@ -333,7 +341,7 @@ FO_CLONES static void FO_FN(fo_lbfgs_update_blocks)(
             const int more = t + 1 < ntile;
             const ptrdiff_t ahead = more ? (ptrdiff_t)ns * T : 0;
             if (more) {
-                const ptrdiff_t next = (n - lo - T < T) ? n - lo - T : T;
+                const ptrdiff_t next = fo_lb_tile_len(n, lo + T, T);
                 FO_FN(fo_prefetch_span)(a1 + T, next);
                 FO_FN(fo_prefetch_span)(a0 + T, next);
                 FO_FN(fo_prefetch_span)(h1 + T, next);
@@ -443,13 +451,13 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
         const ptrdiff_t t1 = (b + 1) * tpb < ntile ? (b + 1) * tpb : ntile;
         for (ptrdiff_t t = b * tpb; t < t1; t++) {
             const ptrdiff_t lo = t * T;
-            const ptrdiff_t len = (n - lo < T) ? n - lo : T;
+            const ptrdiff_t len = fo_lb_tile_len(n, lo, T);
             const FO_T *tile = H + t * (ptrdiff_t)ns * T;
             const FO_T *FO_RESTRICT gb = g + lo;
             /* the next tile of the history is ns T further, of g T further */
             const int more = t + 1 < ntile;
             const ptrdiff_t ahead = more ? (ptrdiff_t)ns * T : 0;
-            if (more) FO_FN(fo_prefetch_span)(gb + T, (n - lo - T < T) ? n - lo - T : T);
+            if (more) FO_FN(fo_prefetch_span)(gb + T, fo_lb_tile_len(n, lo + T, T));
             for (ptrdiff_t k = 0; k < len; k++) acc[k] = 0.0;
             if (cg != 0.0) FO_FN(fo_axpy_block)(len, cg, gb, acc);
             ptrdiff_t i = 0;
@@ -482,19 +490,15 @@ FO_CLONES static void FO_FN(fo_lbfgs_direction_blocks)(
 #undef FO_AXPY4
                 } else {
                     for (ptrdiff_t j = i; j < i + 4; j++)
-                        if (c[j] != 0.0) {
-                            const FO_T *v = tile + (ptrdiff_t)slot[j] * T;
-                            FO_FN(fo_prefetch_span)(v + ahead, len);
-                            FO_FN(fo_axpy_block)(len, c[j], v, acc);
-                        }
+                        if (c[j] != 0.0)
+                            FO_FN(fo_axpy_block_ahead)(len, c[j], tile + (ptrdiff_t)slot[j] * T,
+                                                       ahead, acc);
                 }
             }
             for (; i < nv; i++)
-                if (c[i] != 0.0) {
-                    const FO_T *v = tile + (ptrdiff_t)slot[i] * T;
-                    FO_FN(fo_prefetch_span)(v + ahead, len);
-                    FO_FN(fo_axpy_block)(len, c[i], v, acc);
-                }
+                if (c[i] != 0.0)
+                    FO_FN(fo_axpy_block_ahead)(len, c[i], tile + (ptrdiff_t)slot[i] * T, ahead,
+                                               acc);
             FO_T *FO_RESTRICT o = d + lo;
             for (ptrdiff_t k = 0; k < len; k++) {
                 o[k] = (FO_T)acc[k];
